@@ -1,0 +1,35 @@
+//! # osteosim-engine
+//!
+//! A generic engine for mechanistic ODE models declared in readable files. It knows nothing
+//! of bone: the biology lives in model directories.
+//!
+//! The path from files to numbers:
+//! 1. [`format`] reads a model directory (a manifest and one TOML file per layer) into
+//!    declarations that remember their file and line.
+//! 2. [`model`] resolves names, orders assignments, checks every expression's units
+//!    ([`units`]) and collects every problem with its position.
+//! 3. [`compile`] lowers the equations into flat instruction tapes (right-hand side, exact
+//!    sparse Jacobian from symbolic differentiation in [`expr`], observables); [`codegen`]
+//!    turns the same tapes into Rust source for models built into a binary.
+//! 4. [`simulate`] binds parameters, initial states (steady states by Newton), doses and
+//!    parameter switches to a [`solve::Problem`]; [`solve`] integrates it with diffsol's
+//!    BDF, stopping exactly at every event.
+//! 5. [`output`] writes tables and JSON whole or not at all.
+
+pub mod codegen;
+pub mod compile;
+pub mod error;
+pub mod expr;
+pub mod format;
+pub mod model;
+pub mod output;
+pub mod simulate;
+pub mod solve;
+pub mod steady;
+pub mod units;
+
+pub use compile::{compile, CompiledModel, Kernel, Tape};
+pub use error::{ModelError, ModelErrors, Origin, SimError};
+pub use model::Model;
+pub use simulate::{Dose, Simulation};
+pub use solve::{SolverOptions, SolverStats, Trajectory};
