@@ -250,10 +250,21 @@ enum Ty {
     Bool,
 }
 
+/// Names live in four namespaces: symbols usable in expressions (states, parameters,
+/// assignments), processes, observables (output columns) and inputs. A process or an
+/// observable may share its name with a symbol (`osteocytes` the state and the column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Namespace {
+    Symbol,
+    Process,
+    Observable,
+    Input,
+}
+
 #[derive(Default)]
 struct Builder {
     errors: Vec<ModelError>,
-    origins: HashMap<String, Origin>,
+    origins: HashMap<(Namespace, String), Origin>,
     symbols: HashMap<String, Symbol>,
 }
 
@@ -265,7 +276,13 @@ struct PendingDef<'a> {
 }
 
 impl Builder {
-    fn declare(&mut self, name: &str, origin: &Origin, symbol: Option<Symbol>) -> bool {
+    fn declare(
+        &mut self,
+        space: Namespace,
+        name: &str,
+        origin: &Origin,
+        symbol: Option<Symbol>,
+    ) -> bool {
         if !is_identifier(name) {
             self.errors.push(ModelError::Declaration {
                 origin: origin.clone(),
@@ -286,7 +303,7 @@ impl Builder {
             });
             return false;
         }
-        if let Some(first) = self.origins.get(name) {
+        if let Some(first) = self.origins.get(&(space, name.to_string())) {
             self.errors.push(ModelError::Duplicate {
                 origin: origin.clone(),
                 symbol: name.to_string(),
@@ -294,7 +311,8 @@ impl Builder {
             });
             return false;
         }
-        self.origins.insert(name.to_string(), origin.clone());
+        self.origins
+            .insert((space, name.to_string()), origin.clone());
         if let Some(s) = symbol {
             self.symbols.insert(name.to_string(), s);
         }
@@ -398,7 +416,12 @@ impl Builder {
             for (name, d) in in_file_order(&l.parameters) {
                 let origin = file.origin(name.span().start);
                 let name = name.get_ref().clone();
-                if !self.declare(&name, &origin, Some(Symbol::Parameter(parameters.len()))) {
+                if !self.declare(
+                    Namespace::Symbol,
+                    &name,
+                    &origin,
+                    Some(Symbol::Parameter(parameters.len())),
+                ) {
                     continue;
                 }
                 let unit = self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
@@ -425,7 +448,12 @@ impl Builder {
             for (name, d) in in_file_order(&l.states) {
                 let origin = file.origin(name.span().start);
                 let name = name.get_ref().clone();
-                if !self.declare(&name, &origin, Some(Symbol::State(states.len()))) {
+                if !self.declare(
+                    Namespace::Symbol,
+                    &name,
+                    &origin,
+                    Some(Symbol::State(states.len())),
+                ) {
                     continue;
                 }
                 let unit = self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
@@ -465,7 +493,7 @@ impl Builder {
                 let origin = file.origin(name.span().start);
                 let name = name.get_ref().clone();
                 // Assignment indices are fixed after sorting; declare with a placeholder.
-                if self.declare(&name, &origin, None) {
+                if self.declare(Namespace::Symbol, &name, &origin, None) {
                     pending_assign.push(PendingDef {
                         name,
                         decl: d,
@@ -476,12 +504,12 @@ impl Builder {
             }
             for (name, _) in in_file_order(&l.processes) {
                 let origin = file.origin(name.span().start);
-                self.declare(name.get_ref(), &origin, None);
+                self.declare(Namespace::Process, name.get_ref(), &origin, None);
             }
             for (name, d) in in_file_order(&l.observables) {
                 let origin = file.origin(name.span().start);
                 let name = name.get_ref().clone();
-                if self.declare(&name, &origin, None) {
+                if self.declare(Namespace::Observable, &name, &origin, None) {
                     pending_obs.push(PendingDef {
                         name,
                         decl: d,
@@ -492,7 +520,7 @@ impl Builder {
             }
             for (name, _) in in_file_order(&l.inputs) {
                 let origin = file.origin(name.span().start);
-                self.declare(name.get_ref(), &origin, None);
+                self.declare(Namespace::Input, name.get_ref(), &origin, None);
             }
         }
 
@@ -860,7 +888,10 @@ impl Builder {
             if name != TIME && model.symbol(name).is_none() {
                 unknown = true;
                 let known: Vec<&str> = model.symbols.keys().map(|s| s.as_str()).collect();
-                let what = if self.origins.contains_key(name) {
+                let elsewhere = [Namespace::Process, Namespace::Observable, Namespace::Input]
+                    .iter()
+                    .any(|space| self.origins.contains_key(&(*space, name.to_string())));
+                let what = if elsewhere {
                     " (a process, observable or input cannot be used in expressions)".to_string()
                 } else {
                     did_you_mean(name, known)

@@ -1,0 +1,163 @@
+//! From a scenario (subject, estrogen profile, treatments, simulation settings) to an engine
+//! [`Simulation`]. This is where the contract's words meet the model's names:
+//!
+//! | scenario | model |
+//! |---|---|
+//! | species and sex | parameter set `subject.<species>_<sex>` |
+//! | estrogen profile | parameter set `estrogen.<profile>`, parameters `menopause_age_years`, `ovariectomy_day` |
+//! | genotype | parameter set `genotype.<id>` |
+//! | age, body weight | parameters `age_at_start_years`, `body_weight_kg` |
+//! | `[subject.parameters]` | any parameter, applied last |
+//! | a dose of drug D by route R | model input `D_R` (amount in mg) |
+//! | exercise | parameter `exercise_intensity`, switched at start and stop |
+//!
+//! Day 0 of the scenario is t = 0. When the model declares `steady_state_age_years`, the run
+//! starts at that age in steady state and is integrated up to day 0 before outputs begin, so
+//! a 65-year-old carries the bone she lost since menopause.
+
+use osteosim_engine::{Dose, Kernel, Model, SimError, Simulation};
+
+use crate::scenario::{DoseAmount, Drug, EstrogenProfile, Scenario};
+
+pub const DAYS_PER_YEAR: f64 = 365.25;
+
+/// Why a valid scenario cannot run on a given model.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BindError {
+    #[error("the model `{model}` has no {what}; it cannot run this scenario")]
+    Missing { model: String, what: String },
+    #[error(transparent)]
+    Simulation(#[from] SimError),
+}
+
+fn estrogen_variant(p: &EstrogenProfile) -> &'static str {
+    match p {
+        EstrogenProfile::NaturalMenopause { .. } => "natural_menopause",
+        EstrogenProfile::Ovariectomy { .. } => "ovariectomy",
+        EstrogenProfile::Constant => "constant",
+        EstrogenProfile::Sham => "sham",
+        EstrogenProfile::AgeRelatedDecline => "age_related_decline",
+    }
+}
+
+fn set_if_declared<'a>(
+    sim: Simulation<'a>,
+    name: &str,
+    value: f64,
+) -> Result<Simulation<'a>, BindError> {
+    if sim.model().parameter_index(name).is_some() {
+        Ok(sim.with_parameter(name, value)?)
+    } else {
+        Ok(sim)
+    }
+}
+
+fn apply_set<'a>(
+    sim: Simulation<'a>,
+    group: &str,
+    variant: &str,
+) -> Result<Simulation<'a>, BindError> {
+    if sim.model().set(group, variant).is_none() {
+        return Err(BindError::Missing {
+            model: sim.model().name.clone(),
+            what: format!("parameter set `[sets.{group}.{variant}]`"),
+        });
+    }
+    Ok(sim.with_parameter_set(group, variant)?)
+}
+
+/// The simulation for `scenario` (time in days, day 0 = scenario start).
+pub fn simulation<'a>(
+    model: &'a Model,
+    kernel: &'a dyn Kernel,
+    scenario: &Scenario,
+) -> Result<Simulation<'a>, BindError> {
+    let subject = &scenario.subject;
+    let mut sim = Simulation::new(model, kernel);
+    sim = apply_set(
+        sim,
+        "subject",
+        &format!("{}_{}", subject.species.as_str(), subject.sex.as_str()),
+    )?;
+    sim = apply_set(sim, "estrogen", estrogen_variant(&scenario.estrogen))?;
+    for g in &subject.genotype {
+        sim = apply_set(sim, "genotype", g.as_str())?;
+    }
+    sim = set_if_declared(sim, "age_at_start_years", subject.age_years)?;
+    sim = set_if_declared(sim, "body_weight_kg", subject.body_weight_kg)?;
+    match scenario.estrogen {
+        EstrogenProfile::NaturalMenopause {
+            menopause_age_years,
+        } => {
+            sim = set_if_declared(sim, "menopause_age_years", menopause_age_years)?;
+        }
+        EstrogenProfile::Ovariectomy { day } => {
+            sim = set_if_declared(sim, "ovariectomy_day", day)?;
+        }
+        _ => {}
+    }
+    for (name, value) in &subject.parameters {
+        sim = sim.with_parameter(name, *value)?;
+    }
+    let duration = scenario.simulation.duration_days;
+    // Start in steady state at the model's reference age, if it declares one and the subject
+    // is older.
+    let t0 = match model.parameter_index("steady_state_age_years") {
+        Some(i) => {
+            let reference = sim.parameters()[i];
+            (-(subject.age_years - reference) * DAYS_PER_YEAR).min(0.0)
+        }
+        None => 0.0,
+    };
+    sim = sim.with_time_span(t0, duration)?;
+    let every = scenario.simulation.output_every_days;
+    let n = (duration / every + 1e-9).floor() as usize;
+    let mut times: Vec<f64> = (0..=n).map(|k| k as f64 * every).collect();
+    if times.last().is_some_and(|&t| t < duration - 1e-9 * every) {
+        times.push(duration);
+    }
+    sim = sim.with_output_times(times)?;
+    for tr in &scenario.treatments {
+        if tr.drug == Drug::Exercise {
+            let DoseAmount::Intensity(level) = tr.dose else {
+                continue;
+            };
+            if model.parameter_index("exercise_intensity").is_none() {
+                return Err(BindError::Missing {
+                    model: model.name.clone(),
+                    what: "parameter `exercise_intensity` (exercise is not modelled yet)".into(),
+                });
+            }
+            let usual = sim.parameters()[model.parameter_index("exercise_intensity").unwrap_or(0)];
+            sim = sim.with_switch("exercise_intensity", tr.start_day, level)?;
+            if let Some(stop) = tr.stop_day {
+                sim = sim.with_switch("exercise_intensity", stop, usual)?;
+            }
+            continue;
+        }
+        let route = tr.route.map_or("", |r| r.as_str());
+        let input = format!("{}_{}", tr.drug.as_str(), route);
+        if model.input_index(&input).is_none() {
+            return Err(BindError::Missing {
+                model: model.name.clone(),
+                what: format!(
+                    "input `{input}` ({} by the {route} route is not modelled yet)",
+                    tr.drug.as_str()
+                ),
+            });
+        }
+        let Some(amount) = tr.dose_mg(subject.body_weight_kg) else {
+            continue;
+        };
+        let duration_days = tr.infusion_hours.map_or(0.0, |h| h / 24.0);
+        for day in tr.dose_days(duration) {
+            sim = sim.with_dose(Dose {
+                input: input.clone(),
+                time: day,
+                amount,
+                duration: duration_days,
+            })?;
+        }
+    }
+    Ok(sim)
+}

@@ -1,0 +1,36 @@
+//! The built-in model: its files embedded in the binary and its equations compiled to native
+//! code at build time (see `build.rs`).
+
+use std::sync::OnceLock;
+
+use osteosim_engine::format::SourceFile;
+use osteosim_engine::{Kernel, Model};
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+}
+
+pub use generated::{BuiltinKernel, MODEL_FILES};
+
+/// The built-in model, checked once.
+pub fn model() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let mut files = MODEL_FILES
+            .iter()
+            .map(|(name, text)| SourceFile::new(*name, *text));
+        let manifest = files
+            .next()
+            .unwrap_or_else(|| SourceFile::new("model.toml", ""));
+        match Model::from_sources(manifest, files.collect()) {
+            Ok(m) => m,
+            // build.rs checked these very files; reaching this is a build defect.
+            Err(e) => unreachable!("the embedded model was checked at build time: {e}"),
+        }
+    })
+}
+
+/// Native code for the built-in model.
+pub fn kernel() -> &'static dyn Kernel {
+    &BuiltinKernel
+}

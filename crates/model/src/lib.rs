@@ -1,0 +1,16 @@
+//! # osteosim-model
+//!
+//! The biology of osteosim and its binding to the generic engine:
+//! - the model files themselves live in `model/` at the repository root, one per layer;
+//!   [`builtin`] embeds them and their native code,
+//! - [`scenario`] reads and validates scenario files (the public contract),
+//! - [`binding`] turns a scenario into an engine simulation,
+//! - [`report`] shapes a run into the contract's `timeseries.csv` and `summary.json`.
+
+pub mod binding;
+pub mod builtin;
+pub mod report;
+pub mod scenario;
+
+pub use binding::{simulation, BindError};
+pub use report::{run, RunOutput, CONTRACT_COLUMNS};

@@ -1,0 +1,2006 @@
+//! Scenario files: what is simulated (who, which estrogen course, which
+//! treatments, for how long).
+//!
+//! Scenario files are TOML and are a **public contract**: the key names, the
+//! ids of species, sexes, genotypes, drugs, routes and estrogen profiles, and
+//! the defaults documented here must not change without a migration.
+//!
+//! ```toml
+//! [subject]
+//! species = "human"            # "human" | "mouse"
+//! sex = "female"               # "female" | "male"
+//! age_years = 45.0             # age at day 0 (or age_weeks; exactly one)
+//! body_weight_kg = 70.0        # optional; defaults per species and sex
+//! genotype = []                # optional perturbations, e.g. ["tnf_knockout"]
+//! [subject.parameters]         # optional: override named model parameters
+//! # tnf_effect_on_rankl = 1.2
+//!
+//! [estrogen]                   # optional; see `EstrogenProfile` for defaults
+//! profile = "natural_menopause"
+//! menopause_age_years = 51.0
+//!
+//! [[treatment]]                # zero or more
+//! drug = "denosumab"
+//! dose_mg = 60.0               # or dose_mg_per_kg; exercise: intensity
+//! route = "subcutaneous"
+//! start_day = 0.0
+//! every_days = 182.0
+//! stop_day = 1095.0
+//!
+//! [simulation]                 # optional
+//! duration_days = 3650.0
+//! output_every_days = 30.0
+//! ```
+//!
+//! Parsing never panics. Every problem is reported as a [`ScenarioError`]
+//! naming the file, the line (when known), the dotted key
+//! (`treatment[0].drug`) and what is wrong, with a "did you mean" suggestion
+//! for misspelt keys and ids.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// Days per (Julian) year, used for every year/day conversion.
+pub const DAYS_PER_YEAR: f64 = 365.25;
+/// Longest simulation a scenario may ask for: 100 years.
+pub const MAX_DURATION_DAYS: f64 = 36_525.0;
+/// `[simulation] duration_days` when omitted (10 years).
+pub const DEFAULT_DURATION_DAYS: f64 = 3_650.0;
+/// `[simulation] output_every_days` when omitted (capped at the duration).
+pub const DEFAULT_OUTPUT_EVERY_DAYS: f64 = 30.0;
+/// Age at the final menstrual period when `menopause_age_years` is omitted
+/// (humans only).
+pub const DEFAULT_MENOPAUSE_AGE_YEARS: f64 = 51.0;
+/// Most output points a scenario may ask for (`duration / output_every`).
+pub const MAX_OUTPUT_POINTS: f64 = 1_000_000.0;
+/// Most administrations one treatment may have within the simulation;
+/// [`Treatment::dose_days`] never returns more than this.
+pub const MAX_DOSES: usize = 1_000_000;
+
+// ---------------------------------------------------------------------------
+// Ids
+// ---------------------------------------------------------------------------
+
+/// An enum whose variants are written in scenario files as fixed ids.
+trait Id: Copy + 'static {
+    /// What the id names, for messages ("drug", "route", ...).
+    const KIND: &'static str;
+    fn all() -> &'static [Self];
+    fn id(self) -> &'static str;
+    /// Common other spellings, used only to suggest the right id.
+    fn aliases() -> &'static [(&'static str, &'static str)];
+    fn from_id(text: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|v| v.id() == text)
+    }
+}
+
+macro_rules! id_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident : $kind:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $id:literal ),+ $(,)?
+        }
+        aliases { $( $alias:literal => $target:literal ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every variant, in contract order.
+            $vis const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The id written in scenario files.
+            $vis const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $id),+
+                }
+            }
+
+            /// The variant with this exact id, if any.
+            #[allow(dead_code)]
+            $vis fn from_id(id: &str) -> Option<$name> {
+                <$name as Id>::from_id(id)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Id for $name {
+            const KIND: &'static str = $kind;
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn id(self) -> &'static str {
+                self.as_str()
+            }
+            fn aliases() -> &'static [(&'static str, &'static str)] {
+                &[$(($alias, $target)),*]
+            }
+        }
+    };
+}
+
+id_enum! {
+    /// The simulated organism.
+    pub enum Species: "species" {
+        Human = "human",
+        Mouse = "mouse",
+    }
+    aliases {
+        "mice" => "mouse",
+        "mus_musculus" => "mouse",
+        "homo_sapiens" => "human",
+        "woman" => "human",
+        "man" => "human",
+    }
+}
+
+id_enum! {
+    /// The subject's sex.
+    pub enum Sex: "sex" {
+        Female = "female",
+        Male = "male",
+    }
+    aliases {
+        "f" => "female",
+        "m" => "male",
+        "woman" => "female",
+        "man" => "male",
+    }
+}
+
+id_enum! {
+    /// A genetic or cellular perturbation of the subject.
+    pub enum Genotype: "genotype" {
+        TnfKnockout = "tnf_knockout",
+        TCellDeficient = "t_cell_deficient",
+        BCellDeficient = "b_cell_deficient",
+        Il7Knockout = "il7_knockout",
+        OpgKnockout = "opg_knockout",
+        ErAlphaKnockout = "er_alpha_knockout",
+        ErBetaKnockout = "er_beta_knockout",
+        SenescentCellClearance = "senescent_cell_clearance",
+    }
+    aliases {
+        "nude" => "t_cell_deficient",
+        "esr1_knockout" => "er_alpha_knockout",
+        "esr2_knockout" => "er_beta_knockout",
+        "tnfrsf11b_knockout" => "opg_knockout",
+        "senolysis" => "senescent_cell_clearance",
+        "ink_attac" => "senescent_cell_clearance",
+    }
+}
+
+id_enum! {
+    /// A route of administration.
+    pub enum Route: "route" {
+        Oral = "oral",
+        Transdermal = "transdermal",
+        Intramuscular = "intramuscular",
+        Intravenous = "intravenous",
+        Subcutaneous = "subcutaneous",
+        Intraperitoneal = "intraperitoneal",
+    }
+    aliases {
+        "po" => "oral",
+        "iv" => "intravenous",
+        "sc" => "subcutaneous",
+        "sq" => "subcutaneous",
+        "subq" => "subcutaneous",
+        "subcut" => "subcutaneous",
+        "ip" => "intraperitoneal",
+        "im" => "intramuscular",
+        "td" => "transdermal",
+        "patch" => "transdermal",
+        "topical" => "transdermal",
+    }
+}
+
+id_enum! {
+    /// A treatment: a drug, or exercise.
+    pub enum Drug: "drug" {
+        Estradiol = "estradiol",
+        Raloxifene = "raloxifene",
+        Testosterone = "testosterone",
+        Alendronate = "alendronate",
+        ZoledronicAcid = "zoledronic_acid",
+        Denosumab = "denosumab",
+        Teriparatide = "teriparatide",
+        Romosozumab = "romosozumab",
+        AntiTnf = "anti_tnf",
+        EvBiogenesisInhibitor = "ev_biogenesis_inhibitor",
+        EvNeutralizingAntibody = "ev_neutralizing_antibody",
+        Senolytic = "senolytic",
+        CalciumVitaminD = "calcium_vitamin_d",
+        /// Not a drug: given as an `intensity` over a period, with no route.
+        Exercise = "exercise",
+    }
+    aliases {
+        "e2" => "estradiol",
+        "oestradiol" => "estradiol",
+        "estrogen" => "estradiol",
+        "evista" => "raloxifene",
+        "fosamax" => "alendronate",
+        "zoledronate" => "zoledronic_acid",
+        "zometa" => "zoledronic_acid",
+        "reclast" => "zoledronic_acid",
+        "prolia" => "denosumab",
+        "forteo" => "teriparatide",
+        "pth" => "teriparatide",
+        "evenity" => "romosozumab",
+        "infliximab" => "anti_tnf",
+        "etanercept" => "anti_tnf",
+        "adalimumab" => "anti_tnf",
+        "gw4869" => "ev_biogenesis_inhibitor",
+        "dasatinib_quercetin" => "senolytic",
+        "calcium" => "calcium_vitamin_d",
+        "vitamin_d" => "calcium_vitamin_d",
+    }
+}
+
+impl Drug {
+    /// The routes this drug may be given by. When there is only one, it is
+    /// the default for a `[[treatment]]` without `route`. Empty for exercise.
+    pub const fn routes(self) -> &'static [Route] {
+        use Route::*;
+        match self {
+            Drug::Estradiol => &[Oral, Transdermal],
+            Drug::Raloxifene => &[Oral],
+            Drug::Testosterone => &[Transdermal, Intramuscular],
+            Drug::Alendronate => &[Oral],
+            Drug::ZoledronicAcid => &[Intravenous],
+            Drug::Denosumab => &[Subcutaneous],
+            Drug::Teriparatide => &[Subcutaneous],
+            Drug::Romosozumab => &[Subcutaneous],
+            Drug::AntiTnf => &[Subcutaneous],
+            Drug::EvBiogenesisInhibitor => &[Intraperitoneal, Oral],
+            Drug::EvNeutralizingAntibody => &[Intravenous, Intraperitoneal],
+            Drug::Senolytic => &[Oral],
+            Drug::CalciumVitaminD => &[Oral],
+            Drug::Exercise => &[],
+        }
+    }
+
+    /// True for exercise, which takes an intensity instead of a dose.
+    pub const fn is_exercise(self) -> bool {
+        matches!(self, Drug::Exercise)
+    }
+}
+
+id_enum! {
+    /// The `profile` ids of `[estrogen]`.
+    enum ProfileId: "estrogen profile" {
+        NaturalMenopause = "natural_menopause",
+        Ovariectomy = "ovariectomy",
+        Constant = "constant",
+        Sham = "sham",
+        AgeRelatedDecline = "age_related_decline",
+    }
+    aliases {
+        "menopause" => "natural_menopause",
+        "ovx" => "ovariectomy",
+        "intact" => "sham",
+        "age_related" => "age_related_decline",
+        "andropause" => "age_related_decline",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The scenario
+// ---------------------------------------------------------------------------
+
+/// How much of a treatment is given.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DoseAmount {
+    /// `dose_mg`: an absolute dose per administration.
+    Mg(f64),
+    /// `dose_mg_per_kg`: scaled by the subject's body weight.
+    MgPerKg(f64),
+    /// `intensity`: exercise only, dimensionless, >= 0.
+    Intensity(f64),
+}
+
+/// One `[[treatment]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Treatment {
+    pub drug: Drug,
+    pub dose: DoseAmount,
+    /// `None` only for exercise; for a drug with a single route it is that
+    /// route even when the file omits it.
+    pub route: Option<Route>,
+    /// First administration (drugs) or start of the period (exercise), in
+    /// simulation days; 0 when omitted.
+    pub start_day: f64,
+    /// Dosing interval; `None` for a single dose (always `None` for
+    /// exercise).
+    pub every_days: Option<f64>,
+    /// Last day a dose may be given (drugs) or end of the period (exercise);
+    /// `None` = until the simulation ends.
+    pub stop_day: Option<f64>,
+    /// Zero-order infusion duration in hours (intravenous only); `None` =
+    /// bolus.
+    pub infusion_hours: Option<f64>,
+}
+
+impl Treatment {
+    /// The interval `[start_day, min(stop_day, duration_days)]` over which
+    /// this treatment acts, or `None` when it starts after it would end.
+    pub fn period(&self, duration_days: f64) -> Option<(f64, f64)> {
+        let start = self.start_day;
+        let end = match self.stop_day {
+            Some(stop) => stop.min(duration_days),
+            None => duration_days,
+        };
+        if start.is_finite() && start <= end {
+            Some((start, end))
+        } else {
+            None
+        }
+    }
+
+    /// Every administration day within `[start_day, min(stop_day,
+    /// duration_days)]`, in increasing order: `start_day + k * every_days`
+    /// for k = 0, 1, ... (computed by multiplication, not accumulation, so
+    /// integer schedules are exact). A single dose gives `[start_day]`.
+    /// Empty for exercise (see [`Treatment::period`]) and when the treatment
+    /// starts after the end. At most [`MAX_DOSES`] days.
+    pub fn dose_days(&self, duration_days: f64) -> Vec<f64> {
+        if self.drug.is_exercise() {
+            return Vec::new();
+        }
+        let Some((start, end)) = self.period(duration_days) else {
+            return Vec::new();
+        };
+        let every = match self.every_days {
+            Some(every) if every.is_finite() && every > 0.0 => every,
+            _ => return vec![start],
+        };
+        // Tolerate rounding in k * every (e.g. 3 * 0.1 > 0.3).
+        let tolerance = 1e-9 * end.abs().max(every).max(1.0);
+        let mut days = Vec::new();
+        let mut k: u32 = 0;
+        while days.len() < MAX_DOSES {
+            let day = start + f64::from(k) * every;
+            if day > end + tolerance || day.is_nan() {
+                break;
+            }
+            days.push(day.min(end));
+            k = k.saturating_add(1);
+        }
+        days
+    }
+
+    /// The dose of one administration in mg for a subject of this weight;
+    /// `None` for exercise.
+    pub fn dose_mg(&self, body_weight_kg: f64) -> Option<f64> {
+        match self.dose {
+            DoseAmount::Mg(mg) => Some(mg),
+            DoseAmount::MgPerKg(mg_per_kg) => Some(mg_per_kg * body_weight_kg),
+            DoseAmount::Intensity(_) => None,
+        }
+    }
+}
+
+/// The estrogen course (`[estrogen]`).
+///
+/// When the section is absent: women follow `NaturalMenopause` at 51, men
+/// `AgeRelatedDecline`, mice of either sex `Sham` (intact).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EstrogenProfile {
+    /// Females: estrogen falls around the final menstrual period at this age.
+    NaturalMenopause { menopause_age_years: f64 },
+    /// Females: surgical loss of ovarian estrogen on this simulation day.
+    Ovariectomy { day: f64 },
+    /// Estrogen held at the subject's day-0 level.
+    Constant,
+    /// Intact (sham-operated) animal or untouched course.
+    Sham,
+    /// Males: the slow age-related decline of (aromatised) estrogen; the
+    /// default for men, written `"age_related_decline"` (accepted for any
+    /// male subject, refused for females).
+    AgeRelatedDecline,
+}
+
+impl EstrogenProfile {
+    /// The `profile` id written in scenario files.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            EstrogenProfile::NaturalMenopause { .. } => "natural_menopause",
+            EstrogenProfile::Ovariectomy { .. } => "ovariectomy",
+            EstrogenProfile::Constant => "constant",
+            EstrogenProfile::Sham => "sham",
+            EstrogenProfile::AgeRelatedDecline => "age_related_decline",
+        }
+    }
+
+    /// The profile used when a scenario has no `[estrogen]` section.
+    pub const fn default_for(species: Species, sex: Sex) -> EstrogenProfile {
+        match (species, sex) {
+            (Species::Human, Sex::Female) => EstrogenProfile::NaturalMenopause {
+                menopause_age_years: DEFAULT_MENOPAUSE_AGE_YEARS,
+            },
+            (Species::Human, Sex::Male) => EstrogenProfile::AgeRelatedDecline,
+            (Species::Mouse, _) => EstrogenProfile::Sham,
+        }
+    }
+}
+
+/// `[subject]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subject {
+    pub species: Species,
+    pub sex: Sex,
+    /// Age at day 0; `age_weeks` in the file is converted with 7 / 365.25.
+    pub age_years: f64,
+    pub body_weight_kg: f64,
+    pub genotype: Vec<Genotype>,
+    /// `[subject.parameters]`: model parameter overrides, name -> value.
+    pub parameters: BTreeMap<String, f64>,
+}
+
+impl Subject {
+    /// Body weight when `body_weight_kg` is omitted. Mice: C57BL/6 adults,
+    /// from the Jackson Laboratory body weight chart for C57BL/6J (16 weeks).
+    pub const fn default_body_weight_kg(species: Species, sex: Sex) -> f64 {
+        match (species, sex) {
+            (Species::Human, Sex::Female) => 70.0,
+            (Species::Human, Sex::Male) => 85.0,
+            (Species::Mouse, Sex::Female) => 0.022,
+            (Species::Mouse, Sex::Male) => 0.028,
+        }
+    }
+}
+
+/// `[simulation]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Simulation {
+    pub duration_days: f64,
+    pub output_every_days: f64,
+}
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub subject: Subject,
+    pub estrogen: EstrogenProfile,
+    pub treatments: Vec<Treatment>,
+    pub simulation: Simulation,
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/// Anything wrong with a scenario file.
+///
+/// Displays as `FILE[:LINE]: `KEY`: MESSAGE` (the key part is left out when
+/// the error is not about a key, e.g. a TOML syntax error or an unreadable
+/// file).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}{}: {}{message}", line_part(.line), key_part(.key))]
+pub struct ScenarioError {
+    /// The file name as given by the caller.
+    pub file: String,
+    /// 1-based line of the offending key or value, when known.
+    pub line: Option<usize>,
+    /// Dotted path of the offending key, arrays as `treatment[0]`; empty when
+    /// the error concerns the whole file.
+    pub key: String,
+    pub message: String,
+}
+
+fn line_part(line: &Option<usize>) -> String {
+    line.map(|l| format!(":{l}")).unwrap_or_default()
+}
+
+fn key_part(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("`{key}`: ")
+    }
+}
+
+type Res<T> = Result<T, ScenarioError>;
+
+// ---------------------------------------------------------------------------
+// Public entry points
+// ---------------------------------------------------------------------------
+
+impl Scenario {
+    /// Parses and validates a scenario file's text. `file` is only used in
+    /// error messages.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let ctx = Ctx { text, file };
+        let root = DeTable::parse(text).map_err(|e| {
+            let span = e.span();
+            ctx.err(
+                span.as_ref(),
+                "",
+                format!("invalid TOML: {}", e.message().trim()),
+            )
+        })?;
+        parse_scenario(&ctx, root.get_ref())
+    }
+
+    /// Reads and parses a scenario file; an unreadable file is an error
+    /// naming it.
+    pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Scenario::from_toml_str(&text, &file),
+            Err(e) => Err(ScenarioError {
+                file,
+                line: None,
+                key: String::new(),
+                message: format!("cannot read scenario file: {e}"),
+            }),
+        }
+    }
+
+    /// The built-in default: a 45-year-old woman of 70 kg, natural menopause
+    /// at 51, no treatment, 30 years simulated, output every 30 days.
+    pub fn default_woman() -> Scenario {
+        Scenario {
+            subject: Subject {
+                species: Species::Human,
+                sex: Sex::Female,
+                age_years: 45.0,
+                body_weight_kg: Subject::default_body_weight_kg(Species::Human, Sex::Female),
+                genotype: Vec::new(),
+                parameters: BTreeMap::new(),
+            },
+            estrogen: EstrogenProfile::NaturalMenopause {
+                menopause_age_years: DEFAULT_MENOPAUSE_AGE_YEARS,
+            },
+            treatments: Vec::new(),
+            simulation: Simulation {
+                duration_days: 30.0 * DAYS_PER_YEAR,
+                output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
+            },
+        }
+    }
+
+    /// Checks `[subject.parameters]` names against the model's parameter
+    /// names; the first unknown one is an error with a did-you-mean.
+    pub fn check_parameter_names(&self, known: &[&str], file: &str) -> Result<(), ScenarioError> {
+        for name in self.subject.parameters.keys() {
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            let mut message = format!("unknown model parameter {}", quote(name));
+            if known.len() <= 30 {
+                message.push_str("; expected one of ");
+                message.push_str(&known.join(", "));
+            }
+            if let Some(s) = suggest(name, known.iter().copied(), &[]) {
+                message.push_str(&format!("; did you mean {}?", quote(s)));
+            }
+            return Err(ScenarioError {
+                file: file.to_string(),
+                line: None,
+                key: join_key("subject.parameters", name),
+                message,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the scenario as a scenario file with every value explicit. For
+    /// a valid scenario (anything [`Scenario::from_toml_str`] returns) it
+    /// parses back to an equal `Scenario`.
+    pub fn to_toml_string(&self) -> String {
+        let mut out = String::new();
+        let s = &self.subject;
+        out.push_str("[subject]\n");
+        out.push_str(&format!("species = {}\n", quote(s.species.as_str())));
+        out.push_str(&format!("sex = {}\n", quote(s.sex.as_str())));
+        out.push_str(&format!("age_years = {}\n", float(s.age_years)));
+        out.push_str(&format!("body_weight_kg = {}\n", float(s.body_weight_kg)));
+        let genotype: Vec<String> = s.genotype.iter().map(|g| quote(g.as_str())).collect();
+        out.push_str(&format!("genotype = [{}]\n", genotype.join(", ")));
+        if !s.parameters.is_empty() {
+            out.push_str("\n[subject.parameters]\n");
+            for (name, value) in &s.parameters {
+                out.push_str(&format!("{} = {}\n", bare_or_quoted(name), float(*value)));
+            }
+        }
+
+        out.push_str("\n[estrogen]\n");
+        out.push_str(&format!("profile = {}\n", quote(self.estrogen.as_str())));
+        match self.estrogen {
+            EstrogenProfile::NaturalMenopause {
+                menopause_age_years,
+            } => out.push_str(&format!(
+                "menopause_age_years = {}\n",
+                float(menopause_age_years)
+            )),
+            EstrogenProfile::Ovariectomy { day } => {
+                out.push_str(&format!("ovariectomy_day = {}\n", float(day)))
+            }
+            EstrogenProfile::Constant
+            | EstrogenProfile::Sham
+            | EstrogenProfile::AgeRelatedDecline => {}
+        }
+
+        for t in &self.treatments {
+            out.push_str("\n[[treatment]]\n");
+            out.push_str(&format!("drug = {}\n", quote(t.drug.as_str())));
+            match t.dose {
+                DoseAmount::Mg(x) => out.push_str(&format!("dose_mg = {}\n", float(x))),
+                DoseAmount::MgPerKg(x) => out.push_str(&format!("dose_mg_per_kg = {}\n", float(x))),
+                DoseAmount::Intensity(x) => out.push_str(&format!("intensity = {}\n", float(x))),
+            }
+            if let Some(route) = t.route {
+                out.push_str(&format!("route = {}\n", quote(route.as_str())));
+            }
+            out.push_str(&format!("start_day = {}\n", float(t.start_day)));
+            if let Some(every) = t.every_days {
+                out.push_str(&format!("every_days = {}\n", float(every)));
+            }
+            if let Some(stop) = t.stop_day {
+                out.push_str(&format!("stop_day = {}\n", float(stop)));
+            }
+            if let Some(hours) = t.infusion_hours {
+                out.push_str(&format!("infusion_hours = {}\n", float(hours)));
+            }
+        }
+
+        out.push_str("\n[simulation]\n");
+        out.push_str(&format!(
+            "duration_days = {}\n",
+            float(self.simulation.duration_days)
+        ));
+        out.push_str(&format!(
+            "output_every_days = {}\n",
+            float(self.simulation.output_every_days)
+        ));
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------
+// TOML writing helpers
+// ---------------------------------------------------------------------------
+
+/// A TOML float literal that reads back as exactly `x`.
+fn float(x: f64) -> String {
+    if x.is_nan() {
+        "nan".to_string()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else {
+        // Debug is the shortest representation that round-trips, always with
+        // a fraction or an exponent ("45.0", "1e-7"), both valid TOML floats.
+        format!("{x:?}")
+    }
+}
+
+/// A TOML basic string.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn is_bare_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn bare_or_quoted(s: &str) -> String {
+    if is_bare_key(s) {
+        s.to_string()
+    } else {
+        quote(s)
+    }
+}
+
+fn join_key(path: &str, name: &str) -> String {
+    let name = bare_or_quoted(name);
+    if path.is_empty() {
+        name
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Suggestions
+// ---------------------------------------------------------------------------
+
+/// The candidate closest to `input`, if close enough to be worth suggesting.
+fn suggest<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+    aliases: &[(&str, &'a str)],
+) -> Option<&'a str> {
+    let norm: String = input
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+        .collect();
+    if let Some((_, target)) = aliases.iter().find(|(alias, _)| *alias == norm) {
+        return Some(target);
+    }
+    let expanded = norm
+        .strip_suffix("_ko")
+        .map(|stem| format!("{stem}_knockout"));
+    for c in candidates.clone() {
+        if c == norm || expanded.as_deref() == Some(c) {
+            return Some(c);
+        }
+    }
+    let mut best: Option<(f64, &'a str)> = None;
+    for c in candidates.clone() {
+        let score = strsim::normalized_damerau_levenshtein(&norm, c);
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    if let Some((score, c)) = best {
+        if score >= 0.6 {
+            return Some(c);
+        }
+    }
+    if norm.chars().count() >= 3 {
+        return candidates
+            .into_iter()
+            .find(|c| c.starts_with(norm.as_str()));
+    }
+    None
+}
+
+fn type_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+fn route_list(drug: Drug) -> String {
+    let ids: Vec<&str> = drug.routes().iter().map(|r| r.as_str()).collect();
+    or_list(&ids)
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line_of(&self, span: &Range<usize>) -> Option<usize> {
+        if span.start == 0 && span.end == 0 {
+            return None; // the document root, or a span we do not know
+        }
+        let before = self
+            .text
+            .as_bytes()
+            .get(..span.start.min(self.text.len()))?;
+        Some(before.iter().filter(|&&b| b == b'\n').count() + 1)
+    }
+
+    fn err(
+        &self,
+        span: Option<&Range<usize>>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError {
+            file: self.file.to_string(),
+            line: span.and_then(|s| self.line_of(s)),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The source text of a value, for messages.
+    fn snippet(&self, span: &Range<usize>) -> String {
+        let s = self.text.get(span.clone()).unwrap_or("").trim();
+        if s.chars().count() > 40 {
+            let cut: String = s.chars().take(40).collect();
+            format!("{cut}...")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// A table being read, with its dotted path and the span of its header.
+struct Section<'c, 't, 'i> {
+    ctx: &'c Ctx<'c>,
+    table: &'t DeTable<'i>,
+    path: String,
+    span: Range<usize>,
+}
+
+impl<'c, 't, 'i> Section<'c, 't, 'i> {
+    fn key(&self, name: &str) -> String {
+        join_key(&self.path, name)
+    }
+
+    fn get(&self, name: &str) -> Option<&'t Value<'i>> {
+        self.table.get(name)
+    }
+
+    /// Span of a key in this table (for errors about the key itself).
+    fn key_span(&self, name: &str) -> Range<usize> {
+        match self.table.get_key_value(name) {
+            Some((k, _)) => k.span(),
+            None => self.span.clone(),
+        }
+    }
+
+    /// An error about key `name` of this table, at the key's line (or the
+    /// table's header when the key is absent).
+    fn err(&self, name: &str, message: impl Into<String>) -> ScenarioError {
+        let span = self.key_span(name);
+        self.ctx.err(Some(&span), &self.key(name), message)
+    }
+
+    /// An error about the value of key `name`, at the value's line.
+    fn value_err(
+        &self,
+        name: &str,
+        value: &Value<'_>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        self.ctx.err(Some(&value.span()), &self.key(name), message)
+    }
+
+    fn check_keys(&self, allowed: &[&str]) -> Res<()> {
+        let mut unknown: Vec<&Spanned<_>> = self
+            .table
+            .keys()
+            .filter(|k| !allowed.contains(&k.get_ref().as_ref()))
+            .collect();
+        unknown.sort_by_key(|k| k.span().start);
+        if let Some(k) = unknown.first() {
+            let name: &str = k.get_ref().as_ref();
+            let mut message = format!(
+                "unknown key {}; expected one of {}",
+                quote(name),
+                allowed.join(", ")
+            );
+            if let Some(s) = suggest(name, allowed.iter().copied(), KEY_ALIASES) {
+                message.push_str(&format!("; did you mean {}?", quote(s)));
+            }
+            return Err(self.ctx.err(Some(&k.span()), &self.key(name), message));
+        }
+        Ok(())
+    }
+
+    fn sub_table(&self, name: &str) -> Res<Option<Section<'c, 't, 'i>>> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        match value.get_ref() {
+            DeValue::Table(table) => Ok(Some(Section {
+                ctx: self.ctx,
+                table,
+                path: self.key(name),
+                span: value.span(),
+            })),
+            other => Err(self.value_err(
+                name,
+                value,
+                format!("expected a table, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn id<E: Id>(&self, name: &str) -> Res<Option<E>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(value) => parse_id(self.ctx, &self.key(name), value).map(Some),
+        }
+    }
+
+    /// A finite number (integers accepted).
+    fn number(&self, name: &str) -> Res<Option<f64>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(value) => parse_number(self.ctx, &self.key(name), value).map(Some),
+        }
+    }
+
+    /// A finite number >= 0.
+    fn non_negative(&self, name: &str) -> Res<Option<f64>> {
+        let Some(x) = self.number(name)? else {
+            return Ok(None);
+        };
+        if x < 0.0 {
+            return Err(self.bad_value(name, "must not be negative"));
+        }
+        Ok(Some(x))
+    }
+
+    /// A finite number > 0.
+    fn positive(&self, name: &str) -> Res<Option<f64>> {
+        let Some(x) = self.number(name)? else {
+            return Ok(None);
+        };
+        if x <= 0.0 {
+            return Err(self.bad_value(name, "must be greater than 0"));
+        }
+        Ok(Some(x))
+    }
+
+    /// "`<rule>`, found <what the file says>", at the value.
+    fn bad_value(&self, name: &str, rule: &str) -> ScenarioError {
+        match self.get(name) {
+            Some(value) => {
+                let found = self.ctx.snippet(&value.span());
+                self.value_err(name, value, format!("{rule}, found {found}"))
+            }
+            None => self.err(name, rule.to_string()),
+        }
+    }
+
+    fn missing(&self, name: &str, message: impl Into<String>) -> ScenarioError {
+        self.ctx.err(Some(&self.span), &self.key(name), message)
+    }
+}
+
+const KEY_ALIASES: &[(&str, &str)] = &[
+    ("age", "age_years"),
+    ("weight", "body_weight_kg"),
+    ("weight_kg", "body_weight_kg"),
+    ("body_weight", "body_weight_kg"),
+    ("genotypes", "genotype"),
+    ("params", "parameters"),
+    ("treatments", "treatment"),
+    ("dose", "dose_mg"),
+    ("interval_days", "every_days"),
+    ("menopause_age", "menopause_age_years"),
+    ("ovx_day", "ovariectomy_day"),
+    ("duration", "duration_days"),
+    ("output_every", "output_every_days"),
+    ("sim", "simulation"),
+];
+
+fn parse_id<E: Id>(ctx: &Ctx<'_>, key: &str, value: &Value<'_>) -> Res<E> {
+    let text = match value.get_ref() {
+        DeValue::String(s) => s.as_ref(),
+        other => {
+            return Err(ctx.err(
+                Some(&value.span()),
+                key,
+                format!("expected a string, found {}", type_name(other)),
+            ))
+        }
+    };
+    if let Some(v) = E::from_id(text) {
+        return Ok(v);
+    }
+    let ids: Vec<&str> = E::all().iter().map(|v| v.id()).collect();
+    let mut message = format!(
+        "unknown {} {}; expected one of {}",
+        E::KIND,
+        quote(text),
+        ids.join(", ")
+    );
+    if let Some(s) = suggest(text, ids.iter().copied(), E::aliases()) {
+        message.push_str(&format!("; did you mean {}?", quote(s)));
+    }
+    Err(ctx.err(Some(&value.span()), key, message))
+}
+
+fn parse_number(ctx: &Ctx<'_>, key: &str, value: &Value<'_>) -> Res<f64> {
+    let span = value.span();
+    let x = match value.get_ref() {
+        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            // Precision loss above 2^53 is irrelevant for these quantities.
+            #[allow(clippy::cast_precision_loss)]
+            Ok(n) => n as f64,
+            Err(_) => {
+                return Err(ctx.err(
+                    Some(&span),
+                    key,
+                    format!("integer out of range, found {}", ctx.snippet(&span)),
+                ))
+            }
+        },
+        DeValue::Float(f) => {
+            let s = f.as_str();
+            if s.contains("nan") {
+                f64::NAN
+            } else {
+                s.parse::<f64>().unwrap_or(f64::NAN)
+            }
+        }
+        other => {
+            return Err(ctx.err(
+                Some(&span),
+                key,
+                format!("expected a number, found {}", type_name(other)),
+            ))
+        }
+    };
+    if !x.is_finite() {
+        return Err(ctx.err(
+            Some(&span),
+            key,
+            format!("expected a finite number, found {}", ctx.snippet(&span)),
+        ));
+    }
+    Ok(x)
+}
+
+fn parse_scenario(ctx: &Ctx<'_>, root: &DeTable<'_>) -> Res<Scenario> {
+    let root = Section {
+        ctx,
+        table: root,
+        path: String::new(),
+        span: 0..0,
+    };
+    root.check_keys(&["subject", "estrogen", "treatment", "simulation"])?;
+    let Some(subject) = root.sub_table("subject")? else {
+        return Err(root.missing("subject", "missing required table [subject]"));
+    };
+    let subject = parse_subject(&subject)?;
+    let simulation = match root.sub_table("simulation")? {
+        Some(section) => parse_simulation(&section)?,
+        None => Simulation {
+            duration_days: DEFAULT_DURATION_DAYS,
+            output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
+        },
+    };
+    let estrogen = match root.sub_table("estrogen")? {
+        Some(section) => parse_estrogen(&section, &subject, &simulation)?,
+        None => EstrogenProfile::default_for(subject.species, subject.sex),
+    };
+    let treatments = parse_treatments(&root, &simulation)?;
+    Ok(Scenario {
+        subject,
+        estrogen,
+        treatments,
+        simulation,
+    })
+}
+
+fn parse_subject(s: &Section<'_, '_, '_>) -> Res<Subject> {
+    s.check_keys(&[
+        "species",
+        "sex",
+        "age_years",
+        "age_weeks",
+        "body_weight_kg",
+        "genotype",
+        "parameters",
+    ])?;
+    let species: Species = s.id("species")?.ok_or_else(|| {
+        s.missing(
+            "species",
+            "missing required key; expected \"human\" or \"mouse\"",
+        )
+    })?;
+    let sex: Sex = s.id("sex")?.ok_or_else(|| {
+        s.missing(
+            "sex",
+            "missing required key; expected \"female\" or \"male\"",
+        )
+    })?;
+
+    let years = s.non_negative("age_years")?;
+    let weeks = s.non_negative("age_weeks")?;
+    let age_years = match (years, weeks) {
+        (Some(y), None) => y,
+        (None, Some(w)) => w * 7.0 / DAYS_PER_YEAR,
+        (Some(_), Some(_)) => {
+            // Report at whichever of the two comes second in the file.
+            let second = if s.key_span("age_weeks").start > s.key_span("age_years").start {
+                "age_weeks"
+            } else {
+                "age_years"
+            };
+            return Err(s.err(second, "give either age_years or age_weeks, not both"));
+        }
+        (None, None) => {
+            return Err(s.missing("age_years", "missing age: give age_years or age_weeks"))
+        }
+    };
+
+    let body_weight_kg = s
+        .positive("body_weight_kg")?
+        .unwrap_or_else(|| Subject::default_body_weight_kg(species, sex));
+
+    let mut genotype = Vec::new();
+    if let Some(value) = s.get("genotype") {
+        let DeValue::Array(items) = value.get_ref() else {
+            return Err(s.value_err(
+                "genotype",
+                value,
+                format!(
+                    "expected an array of strings, found {}",
+                    type_name(value.get_ref())
+                ),
+            ));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("{}[{i}]", s.key("genotype"));
+            let g: Genotype = parse_id(s.ctx, &key, item)?;
+            if genotype.contains(&g) {
+                return Err(s.ctx.err(
+                    Some(&item.span()),
+                    &key,
+                    format!("duplicate genotype {}", quote(g.as_str())),
+                ));
+            }
+            genotype.push(g);
+        }
+    }
+
+    let mut parameters = BTreeMap::new();
+    if let Some(p) = s.sub_table("parameters")? {
+        let mut entries: Vec<_> = p.table.iter().collect();
+        entries.sort_by_key(|(k, _)| k.span().start);
+        for (name, value) in entries {
+            let name: &str = name.get_ref().as_ref();
+            let x = parse_number(s.ctx, &p.key(name), value)?;
+            parameters.insert(name.to_string(), x);
+        }
+    }
+
+    Ok(Subject {
+        species,
+        sex,
+        age_years,
+        body_weight_kg,
+        genotype,
+        parameters,
+    })
+}
+
+fn parse_simulation(s: &Section<'_, '_, '_>) -> Res<Simulation> {
+    s.check_keys(&["duration_days", "output_every_days"])?;
+    let duration_days = s
+        .positive("duration_days")?
+        .unwrap_or(DEFAULT_DURATION_DAYS);
+    if duration_days > MAX_DURATION_DAYS {
+        return Err(s.bad_value("duration_days", "must be at most 36525 (100 years)"));
+    }
+    let output_every_days = match s.positive("output_every_days")? {
+        Some(x) => x,
+        None => DEFAULT_OUTPUT_EVERY_DAYS.min(duration_days),
+    };
+    if output_every_days > duration_days {
+        return Err(s.bad_value(
+            "output_every_days",
+            &format!("must be at most duration_days ({duration_days})"),
+        ));
+    }
+    if duration_days / output_every_days > MAX_OUTPUT_POINTS {
+        return Err(s.bad_value(
+            "output_every_days",
+            "is too small: at most 1000000 output points per simulation",
+        ));
+    }
+    Ok(Simulation {
+        duration_days,
+        output_every_days,
+    })
+}
+
+fn parse_estrogen(
+    s: &Section<'_, '_, '_>,
+    subject: &Subject,
+    sim: &Simulation,
+) -> Res<EstrogenProfile> {
+    const MENOPAUSE_AGE: &str = "menopause_age_years";
+    const OVX_DAY: &str = "ovariectomy_day";
+    s.check_keys(&["profile", MENOPAUSE_AGE, OVX_DAY])?;
+    let ids: Vec<&str> = ProfileId::ALL.iter().map(|p| p.as_str()).collect();
+    let profile: ProfileId = s.id("profile")?.ok_or_else(|| {
+        s.missing(
+            "profile",
+            format!("missing required key; expected one of {}", ids.join(", ")),
+        )
+    })?;
+
+    // Keys that belong to another profile.
+    for (key, owner) in [
+        (MENOPAUSE_AGE, ProfileId::NaturalMenopause),
+        (OVX_DAY, ProfileId::Ovariectomy),
+    ] {
+        if profile != owner && s.get(key).is_some() {
+            return Err(s.err(
+                key,
+                format!(
+                    "applies only to profile {}, not {}",
+                    quote(owner.as_str()),
+                    quote(profile.as_str())
+                ),
+            ));
+        }
+    }
+
+    let female_only = |what: &str| {
+        s.err(
+            "profile",
+            format!(
+                "{what} applies only to females; a male subject follows \"age_related_decline\" (or \"constant\", \"sham\")"
+            ),
+        )
+    };
+
+    match profile {
+        ProfileId::NaturalMenopause => {
+            if subject.sex == Sex::Male {
+                return Err(female_only("natural_menopause"));
+            }
+            let age = match s.positive(MENOPAUSE_AGE)? {
+                Some(age) => age,
+                None if subject.species == Species::Human => DEFAULT_MENOPAUSE_AGE_YEARS,
+                None => {
+                    return Err(s.missing(
+                        MENOPAUSE_AGE,
+                        "required for a mouse (the default of 51 years is for humans)",
+                    ))
+                }
+            };
+            Ok(EstrogenProfile::NaturalMenopause {
+                menopause_age_years: age,
+            })
+        }
+        ProfileId::Ovariectomy => {
+            if subject.sex == Sex::Male {
+                return Err(female_only("ovariectomy"));
+            }
+            let day = s
+                .non_negative(OVX_DAY)?
+                .ok_or_else(|| s.missing(OVX_DAY, "required for profile \"ovariectomy\""))?;
+            if day > sim.duration_days {
+                return Err(s.bad_value(
+                    OVX_DAY,
+                    &format!(
+                        "must be within the simulation (duration_days = {})",
+                        sim.duration_days
+                    ),
+                ));
+            }
+            Ok(EstrogenProfile::Ovariectomy { day })
+        }
+        ProfileId::Constant => Ok(EstrogenProfile::Constant),
+        ProfileId::Sham => Ok(EstrogenProfile::Sham),
+        ProfileId::AgeRelatedDecline => {
+            if subject.sex == Sex::Female {
+                return Err(s.err(
+                    "profile",
+                    "age_related_decline is the male course; a female subject uses natural_menopause, ovariectomy, constant or sham",
+                ));
+            }
+            Ok(EstrogenProfile::AgeRelatedDecline)
+        }
+    }
+}
+
+fn parse_treatments(root: &Section<'_, '_, '_>, sim: &Simulation) -> Res<Vec<Treatment>> {
+    let Some(value) = root.get("treatment") else {
+        return Ok(Vec::new());
+    };
+    let DeValue::Array(items) = value.get_ref() else {
+        return Err(root.value_err(
+            "treatment",
+            value,
+            format!(
+                "expected an array of tables ([[treatment]]), found {}",
+                type_name(value.get_ref())
+            ),
+        ));
+    };
+    let mut treatments = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("treatment[{i}]");
+        let DeValue::Table(table) = item.get_ref() else {
+            return Err(root.ctx.err(
+                Some(&item.span()),
+                &path,
+                format!("expected a table, found {}", type_name(item.get_ref())),
+            ));
+        };
+        let section = Section {
+            ctx: root.ctx,
+            table,
+            path,
+            span: item.span(),
+        };
+        treatments.push(parse_treatment(&section, sim)?);
+    }
+    Ok(treatments)
+}
+
+fn parse_treatment(s: &Section<'_, '_, '_>, sim: &Simulation) -> Res<Treatment> {
+    s.check_keys(&[
+        "drug",
+        "dose_mg",
+        "dose_mg_per_kg",
+        "intensity",
+        "route",
+        "start_day",
+        "every_days",
+        "stop_day",
+        "infusion_hours",
+    ])?;
+    let drug: Drug = s.id("drug")?.ok_or_else(|| {
+        s.missing(
+            "drug",
+            "missing required key; expected a drug id or \"exercise\"",
+        )
+    })?;
+
+    // Dose or intensity.
+    let dose = if drug.is_exercise() {
+        for key in ["dose_mg", "dose_mg_per_kg"] {
+            if s.get(key).is_some() {
+                return Err(s.err(key, "exercise takes `intensity` (>= 0), not a dose"));
+            }
+        }
+        let intensity = s
+            .non_negative("intensity")?
+            .ok_or_else(|| s.missing("intensity", "exercise needs an intensity (>= 0)"))?;
+        DoseAmount::Intensity(intensity)
+    } else {
+        if s.get("intensity").is_some() {
+            return Err(s.err(
+                "intensity",
+                format!(
+                    "applies only to exercise; {} takes dose_mg or dose_mg_per_kg",
+                    drug
+                ),
+            ));
+        }
+        let mg = s.non_negative("dose_mg")?;
+        let per_kg = s.non_negative("dose_mg_per_kg")?;
+        match (mg, per_kg) {
+            (Some(x), None) => DoseAmount::Mg(x),
+            (None, Some(x)) => DoseAmount::MgPerKg(x),
+            (Some(_), Some(_)) => {
+                let second = if s.key_span("dose_mg_per_kg").start > s.key_span("dose_mg").start {
+                    "dose_mg_per_kg"
+                } else {
+                    "dose_mg"
+                };
+                return Err(s.err(second, "give either dose_mg or dose_mg_per_kg, not both"));
+            }
+            (None, None) => {
+                return Err(s.missing("dose_mg", "missing dose: give dose_mg or dose_mg_per_kg"))
+            }
+        }
+    };
+
+    // Route.
+    let route = if drug.is_exercise() {
+        if s.get("route").is_some() {
+            return Err(s.err("route", "exercise takes no route"));
+        }
+        None
+    } else {
+        let allowed = drug.routes();
+        match s.id::<Route>("route")? {
+            Some(route) if allowed.contains(&route) => Some(route),
+            Some(route) => {
+                return Err(s.bad_value_at(
+                    "route",
+                    format!("{drug} is given {}, found {route}", route_list(drug)),
+                ))
+            }
+            None => match allowed {
+                [only] => Some(*only),
+                _ => {
+                    return Err(s.missing(
+                        "route",
+                        format!("missing route: {drug} is given {}", route_list(drug)),
+                    ))
+                }
+            },
+        }
+    };
+
+    // Timing.
+    let start_day = s.non_negative("start_day")?.unwrap_or(0.0);
+    if start_day > sim.duration_days {
+        return Err(s.bad_value(
+            "start_day",
+            &format!(
+                "starts after the simulation ends (duration_days = {})",
+                sim.duration_days
+            ),
+        ));
+    }
+    let every_days = if drug.is_exercise() {
+        if s.get("every_days").is_some() {
+            return Err(s.err(
+                "every_days",
+                "not allowed for exercise, which runs continuously from start_day to stop_day",
+            ));
+        }
+        None
+    } else {
+        s.positive("every_days")?
+    };
+    let stop_day = s.non_negative("stop_day")?;
+    if let Some(stop) = stop_day {
+        if stop < start_day {
+            return Err(s.bad_value(
+                "stop_day",
+                &format!("must not be before start_day ({start_day})"),
+            ));
+        }
+    }
+    if let Some(every) = every_days {
+        let end = stop_day.unwrap_or(sim.duration_days).min(sim.duration_days);
+        #[allow(clippy::cast_precision_loss)]
+        if (end - start_day) / every >= MAX_DOSES as f64 {
+            return Err(s.bad_value(
+                "every_days",
+                "is too small: at most 1000000 doses per treatment",
+            ));
+        }
+    }
+
+    // Infusion.
+    let infusion_hours = s.positive("infusion_hours")?;
+    if let Some(hours) = infusion_hours {
+        if route != Some(Route::Intravenous) {
+            return Err(s.err("infusion_hours", "applies only to route \"intravenous\""));
+        }
+        if let Some(every) = every_days {
+            if hours / 24.0 > every {
+                return Err(s.bad_value(
+                    "infusion_hours",
+                    &format!("must not be longer than the dosing interval (every_days = {every})"),
+                ));
+            }
+        }
+    }
+
+    Ok(Treatment {
+        drug,
+        dose,
+        route,
+        start_day,
+        every_days,
+        stop_day,
+        infusion_hours,
+    })
+}
+
+impl Section<'_, '_, '_> {
+    /// An error with a full message, at the value of `name`.
+    fn bad_value_at(&self, name: &str, message: String) -> ScenarioError {
+        match self.get(name) {
+            Some(value) => self.value_err(name, value, message),
+            None => self.err(name, message),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::from_toml_str(text, "test.toml")
+    }
+
+    fn err(text: &str) -> ScenarioError {
+        match parse(text) {
+            Ok(s) => panic!("expected an error, parsed {s:?}"),
+            Err(e) => e,
+        }
+    }
+
+    const WOMAN: &str = "[subject]\nspecies = \"human\"\nsex = \"female\"\nage_years = 45\n";
+
+    #[test]
+    fn dose_days_is_exact() {
+        let t = Treatment {
+            drug: Drug::Denosumab,
+            dose: DoseAmount::Mg(60.0),
+            route: Some(Route::Subcutaneous),
+            start_day: 0.0,
+            every_days: Some(182.0),
+            stop_day: Some(1095.0),
+            infusion_hours: None,
+        };
+        assert_eq!(
+            t.dose_days(3650.0),
+            vec![0.0, 182.0, 364.0, 546.0, 728.0, 910.0, 1092.0]
+        );
+        // The simulation end clips too.
+        assert_eq!(t.dose_days(400.0), vec![0.0, 182.0, 364.0]);
+        // Both ends are inclusive.
+        assert_eq!(t.dose_days(364.0), vec![0.0, 182.0, 364.0]);
+        // Single dose.
+        let single = Treatment {
+            every_days: None,
+            start_day: 10.0,
+            ..t.clone()
+        };
+        assert_eq!(single.dose_days(3650.0), vec![10.0]);
+        assert_eq!(single.dose_days(5.0), Vec::<f64>::new());
+        // Rounding in k * every does not lose the last dose.
+        let tenth = Treatment {
+            every_days: Some(0.1),
+            stop_day: Some(0.3),
+            ..t.clone()
+        };
+        let days = tenth.dose_days(10.0);
+        assert_eq!(days.len(), 4);
+        assert!(days.iter().all(|&d| d <= 0.3));
+        // Exercise has a period, not doses.
+        let exercise = Treatment {
+            drug: Drug::Exercise,
+            dose: DoseAmount::Intensity(1.0),
+            route: None,
+            every_days: None,
+            start_day: 30.0,
+            stop_day: None,
+            infusion_hours: None,
+        };
+        assert!(exercise.dose_days(100.0).is_empty());
+        assert_eq!(exercise.period(100.0), Some((30.0, 100.0)));
+        // Programmatic nonsense does not hang or panic.
+        let silly = Treatment {
+            every_days: Some(1e-300),
+            stop_day: None,
+            ..t
+        };
+        assert_eq!(silly.dose_days(f64::INFINITY).len(), MAX_DOSES);
+    }
+
+    #[test]
+    fn dose_mg_scales_by_weight() {
+        let t = Treatment {
+            drug: Drug::EvBiogenesisInhibitor,
+            dose: DoseAmount::MgPerKg(2.5),
+            route: Some(Route::Intraperitoneal),
+            start_day: 0.0,
+            every_days: Some(2.0),
+            stop_day: None,
+            infusion_hours: None,
+        };
+        let mg = t.dose_mg(0.022).unwrap_or(f64::NAN);
+        assert!((mg - 0.055).abs() < 1e-12);
+        let exercise = Treatment {
+            drug: Drug::Exercise,
+            dose: DoseAmount::Intensity(1.0),
+            route: None,
+            ..t
+        };
+        assert_eq!(exercise.dose_mg(70.0), None);
+    }
+
+    #[test]
+    fn default_woman_values() {
+        let s = Scenario::default_woman();
+        assert_eq!(s.subject.species, Species::Human);
+        assert_eq!(s.subject.sex, Sex::Female);
+        assert_eq!(s.subject.age_years, 45.0);
+        assert_eq!(s.subject.body_weight_kg, 70.0);
+        assert!(s.subject.genotype.is_empty());
+        assert!(s.subject.parameters.is_empty());
+        assert_eq!(
+            s.estrogen,
+            EstrogenProfile::NaturalMenopause {
+                menopause_age_years: 51.0
+            }
+        );
+        assert!(s.treatments.is_empty());
+        assert_eq!(s.simulation.duration_days, 10957.5);
+        assert_eq!(s.simulation.output_every_days, 30.0);
+        // And it is a valid scenario that round-trips.
+        assert_eq!(parse(&s.to_toml_string()), Ok(s));
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let s = parse(WOMAN).unwrap();
+        assert_eq!(s.subject.body_weight_kg, 70.0);
+        assert_eq!(
+            s.estrogen,
+            EstrogenProfile::NaturalMenopause {
+                menopause_age_years: 51.0
+            }
+        );
+        assert_eq!(
+            s.simulation,
+            Simulation {
+                duration_days: 3650.0,
+                output_every_days: 30.0
+            }
+        );
+        let man = parse("[subject]\nspecies=\"human\"\nsex=\"male\"\nage_years=60\n").unwrap();
+        assert_eq!(man.estrogen, EstrogenProfile::AgeRelatedDecline);
+        assert_eq!(man.subject.body_weight_kg, 85.0);
+        let mouse = parse("[subject]\nspecies=\"mouse\"\nsex=\"female\"\nage_weeks=16\n").unwrap();
+        assert_eq!(mouse.estrogen, EstrogenProfile::Sham);
+        assert_eq!(mouse.subject.body_weight_kg, 0.022);
+        assert_eq!(mouse.subject.age_years, 16.0 * 7.0 / 365.25);
+        let male_mouse =
+            parse("[subject]\nspecies=\"mouse\"\nsex=\"male\"\nage_weeks=16\n").unwrap();
+        assert_eq!(male_mouse.subject.body_weight_kg, 0.028);
+        assert_eq!(male_mouse.estrogen, EstrogenProfile::Sham);
+        // A short simulation gets a short default output interval.
+        let short = parse(&format!("{WOMAN}[simulation]\nduration_days = 7\n")).unwrap();
+        assert_eq!(short.simulation.output_every_days, 7.0);
+    }
+
+    #[test]
+    fn single_route_defaults_and_multi_route_is_required() {
+        let s = parse(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 60\n"
+        ))
+        .unwrap();
+        assert_eq!(s.treatments[0].route, Some(Route::Subcutaneous));
+        assert_eq!(s.treatments[0].start_day, 0.0);
+        let e = err(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"estradiol\"\ndose_mg = 1\n"
+        ));
+        assert_eq!(e.key, "treatment[0].route");
+        assert!(e.message.contains("oral or transdermal"), "{e}");
+        assert_eq!(e.line, Some(5));
+    }
+
+    #[test]
+    fn display_matches_the_contract() {
+        let e = err(&format!(
+            "{WOMAN}\n\n[[treatment]]\ndrug = \"denosumb\"\ndose_mg = 60\n"
+        ));
+        let shown = Scenario::from_toml_str(
+            &format!("{WOMAN}\n\n[[treatment]]\ndrug = \"denosumb\"\ndose_mg = 60\n"),
+            "trial.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e.line, Some(8));
+        assert!(
+            shown.starts_with("trial.toml:8: `treatment[0].drug`: unknown drug \"denosumb\"; expected one of estradiol, raloxifene, "),
+            "{shown}"
+        );
+        assert!(shown.ends_with("; did you mean \"denosumab\"?"), "{shown}");
+        let syntax = err("[subject\n");
+        assert_eq!(syntax.key, "");
+        assert_eq!(syntax.line, Some(1));
+        assert!(syntax.to_string().starts_with("test.toml:1: invalid TOML"));
+    }
+
+    #[test]
+    fn line_numbers_point_at_the_offender() {
+        let e = err("[subject]\nspecies = \"human\"\nsex = \"female\"\nage_year = 45\n");
+        assert_eq!((e.line, e.key.as_str()), (Some(4), "subject.age_year"));
+        assert!(e.message.contains("did you mean \"age_years\"?"));
+        let e = err(&format!("{WOMAN}\n[simulaton]\nduration_days = 10\n"));
+        assert_eq!((e.line, e.key.as_str()), (Some(6), "simulaton"));
+        assert!(e.message.contains("did you mean \"simulation\"?"));
+        let e = err(&format!("{WOMAN}[simulation]\nduration_days = \"ten\"\n"));
+        assert_eq!(e.line, Some(6));
+        assert!(e.message.contains("expected a number, found a string"));
+    }
+
+    #[test]
+    fn non_finite_numbers_are_rejected_everywhere() {
+        for bad in ["nan", "-nan", "inf", "+inf", "-inf", "1e400"] {
+            let e = err(&format!("{WOMAN}body_weight_kg = {bad}\n"));
+            assert_eq!(e.key, "subject.body_weight_kg");
+            assert!(e.message.contains("finite"), "{e}");
+            let e = err(&format!("{WOMAN}[subject.parameters]\nk = {bad}\n"));
+            assert_eq!(e.key, "subject.parameters.k");
+        }
+    }
+
+    #[test]
+    fn parameter_names_are_checked_against_the_model() {
+        let s = parse(&format!(
+            "{WOMAN}[subject.parameters]\ntnf_efect_on_rankl = 1.2\n"
+        ))
+        .unwrap();
+        let known = ["tnf_effect_on_rankl", "opg_production"];
+        let e = s.check_parameter_names(&known, "x.toml").unwrap_err();
+        assert_eq!(e.key, "subject.parameters.tnf_efect_on_rankl");
+        assert!(
+            e.message.ends_with("did you mean \"tnf_effect_on_rankl\"?"),
+            "{e}"
+        );
+        assert!(Scenario::default_woman()
+            .check_parameter_names(&known, "x.toml")
+            .is_ok());
+    }
+
+    #[test]
+    fn unreadable_file_names_it() {
+        let e = Scenario::from_path(Path::new("/nonexistent/dir/trial.toml")).unwrap_err();
+        assert_eq!(e.file, "/nonexistent/dir/trial.toml");
+        assert!(e
+            .to_string()
+            .starts_with("/nonexistent/dir/trial.toml: cannot read"));
+    }
+
+    #[test]
+    fn suggestions() {
+        let drugs = Drug::ALL.iter().map(|d| d.as_str());
+        assert_eq!(
+            suggest("zoledronate", drugs.clone(), Drug::aliases()),
+            Some("zoledronic_acid")
+        );
+        assert_eq!(
+            suggest("Denosumab", drugs.clone(), Drug::aliases()),
+            Some("denosumab")
+        );
+        assert_eq!(suggest("xyzzy", drugs, Drug::aliases()), None);
+        let g = Genotype::ALL.iter().map(|d| d.as_str());
+        assert_eq!(suggest("TNF-KO", g, &[]), Some("tnf_knockout"));
+        assert_eq!(
+            suggest(
+                "iv",
+                Route::ALL.iter().map(|r| r.as_str()),
+                Route::aliases()
+            ),
+            Some("intravenous")
+        );
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        for d in Drug::ALL {
+            assert_eq!(Drug::from_id(d.as_str()), Some(*d));
+            assert_eq!(d.to_string(), d.as_str());
+            assert_eq!(d.routes().is_empty(), d.is_exercise());
+        }
+        for g in Genotype::ALL {
+            assert_eq!(Genotype::from_id(g.as_str()), Some(*g));
+        }
+        fn aliases_are_valid<E: Id>() {
+            for (alias, target) in E::aliases() {
+                assert!(E::from_id(target).is_some(), "{alias} -> {target}");
+                assert!(E::from_id(alias).is_none(), "{alias} is an id");
+            }
+        }
+        aliases_are_valid::<Species>();
+        aliases_are_valid::<Sex>();
+        aliases_are_valid::<Genotype>();
+        aliases_are_valid::<Route>();
+        aliases_are_valid::<Drug>();
+        aliases_are_valid::<ProfileId>();
+        assert_eq!(Genotype::ALL.len(), 8);
+        assert_eq!(Drug::ALL.len(), 14);
+        assert_eq!(Route::ALL.len(), 6);
+    }
+
+    // --- property tests ---------------------------------------------------
+
+    fn finite() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            prop::num::f64::NORMAL,
+            prop::num::f64::SUBNORMAL,
+            Just(0.0),
+            -1e6..1e6f64,
+        ]
+    }
+
+    fn subject() -> impl Strategy<Value = Subject> {
+        (
+            prop::sample::select(Species::ALL.to_vec()),
+            prop::sample::select(Sex::ALL.to_vec()),
+            prop_oneof![
+                0.0..120.0f64,
+                Just(0.0),
+                (0u32..500).prop_map(|w| f64::from(w) * 7.0 / 365.25)
+            ],
+            prop_oneof![1e-3..300.0f64, Just(0.022)],
+            prop::sample::subsequence(Genotype::ALL.to_vec(), 0..=Genotype::ALL.len())
+                .prop_shuffle(),
+            prop::collection::btree_map(
+                prop_oneof!["[a-z_][a-z0-9_]{0,20}", any::<String>(),],
+                finite(),
+                0..5,
+            ),
+        )
+            .prop_map(
+                |(species, sex, age_years, body_weight_kg, genotype, parameters)| Subject {
+                    species,
+                    sex,
+                    age_years,
+                    body_weight_kg,
+                    genotype,
+                    parameters,
+                },
+            )
+    }
+
+    fn simulation() -> impl Strategy<Value = Simulation> {
+        (
+            prop_oneof![
+                1e-3..=MAX_DURATION_DAYS,
+                Just(MAX_DURATION_DAYS),
+                Just(3650.0)
+            ],
+            1e-5..=1.0f64,
+        )
+            .prop_map(|(duration_days, f)| Simulation {
+                duration_days,
+                output_every_days: duration_days * f,
+            })
+    }
+
+    fn estrogen(sex: Sex, duration: f64) -> BoxedStrategy<EstrogenProfile> {
+        match sex {
+            Sex::Female => prop_oneof![
+                (1e-3..100.0f64).prop_map(|a| EstrogenProfile::NaturalMenopause {
+                    menopause_age_years: a
+                }),
+                (0.0..=duration).prop_map(|day| EstrogenProfile::Ovariectomy { day }),
+                Just(EstrogenProfile::Constant),
+                Just(EstrogenProfile::Sham),
+            ]
+            .boxed(),
+            Sex::Male => prop_oneof![
+                Just(EstrogenProfile::AgeRelatedDecline),
+                Just(EstrogenProfile::Constant),
+                Just(EstrogenProfile::Sham),
+            ]
+            .boxed(),
+        }
+    }
+
+    fn treatment(duration: f64) -> impl Strategy<Value = Treatment> {
+        (
+            prop::sample::select(Drug::ALL.to_vec()),
+            0.0..=duration,
+            prop::option::of(0.1..400.0f64),
+            prop::option::of(0.0..5000.0f64),
+            0.0..1000.0f64,
+            any::<bool>(),
+            any::<prop::sample::Index>(),
+            prop::option::of(0.01..48.0f64),
+        )
+            .prop_map(
+                move |(drug, start_day, every, stop_extra, amount, per_kg, route_ix, infusion)| {
+                    if drug.is_exercise() {
+                        return Treatment {
+                            drug,
+                            dose: DoseAmount::Intensity(amount),
+                            route: None,
+                            start_day,
+                            every_days: None,
+                            stop_day: stop_extra.map(|x| start_day + x),
+                            infusion_hours: None,
+                        };
+                    }
+                    let route = route_ix.get(drug.routes());
+                    let infusion_hours = match (route, infusion) {
+                        (Route::Intravenous, Some(h)) if every.is_none_or(|e| h / 24.0 <= e) => {
+                            Some(h)
+                        }
+                        _ => None,
+                    };
+                    Treatment {
+                        drug,
+                        dose: if per_kg {
+                            DoseAmount::MgPerKg(amount)
+                        } else {
+                            DoseAmount::Mg(amount)
+                        },
+                        route: Some(*route),
+                        start_day,
+                        every_days: every,
+                        stop_day: stop_extra.map(|x| start_day + x),
+                        infusion_hours,
+                    }
+                },
+            )
+    }
+
+    fn scenario() -> impl Strategy<Value = Scenario> {
+        (subject(), simulation()).prop_flat_map(|(subject, simulation)| {
+            let estrogen = estrogen(subject.sex, simulation.duration_days);
+            let treatments = prop::collection::vec(treatment(simulation.duration_days), 0..4);
+            (Just(subject), estrogen, treatments, Just(simulation)).prop_map(
+                |(subject, estrogen, treatments, simulation)| Scenario {
+                    subject,
+                    estrogen,
+                    treatments,
+                    simulation,
+                },
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn round_trip(s in scenario()) {
+            let text = s.to_toml_string();
+            let back = Scenario::from_toml_str(&text, "round_trip.toml");
+            prop_assert_eq!(back, Ok(s), "text:\n{}", text);
+        }
+
+        #[test]
+        fn never_panics_on_any_text(text in any::<String>()) {
+            let _ = Scenario::from_toml_str(&text, "fuzz.toml");
+        }
+
+        #[test]
+        fn never_panics_on_mutated_scenarios(
+            s in scenario(),
+            line in any::<prop::sample::Index>(),
+            replacement in prop_oneof![
+                Just("nan".to_string()), Just("-inf".to_string()), Just("-1".to_string()),
+                Just("\"x\"".to_string()), Just("[]".to_string()), Just("{}".to_string()),
+                Just("0".to_string()), Just("1e400".to_string()), Just("99999999999999999999".to_string()),
+                Just("true".to_string()), Just("1979-05-27".to_string()), "[a-z_]{1,12}",
+            ],
+        ) {
+            let text = s.to_toml_string();
+            let lines: Vec<&str> = text.lines().collect();
+            let i = line.index(lines.len());
+            let mutated: Vec<String> = lines.iter().enumerate().map(|(j, l)| {
+                match (j == i, l.split_once(" = ")) {
+                    (true, Some((k, _))) => format!("{k} = {replacement}"),
+                    (true, None) => replacement.clone(),
+                    _ => (*l).to_string(),
+                }
+            }).collect();
+            let mutated = mutated.join("\n");
+            if let Err(e) = Scenario::from_toml_str(&mutated, "m.toml") {
+                prop_assert!(!e.message.is_empty());
+                if !e.key.is_empty() && e.key != "subject" {
+                    prop_assert!(e.line.is_some(), "no line for {}", e);
+                }
+            }
+        }
+    }
+}
