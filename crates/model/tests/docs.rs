@@ -1,0 +1,34 @@
+//! `docs/model.md` carries tables generated from the model files; this test fails when they
+//! drift. Regenerate with `OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --test docs`.
+
+use std::path::PathBuf;
+
+#[test]
+fn model_reference_in_docs_matches_the_model_files() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/model.md");
+    let text = std::fs::read_to_string(&path).expect("docs/model.md exists");
+    let generated = osteosim_model::docs::reference(osteosim_model::builtin::model());
+    let expected = osteosim_model::docs::splice(&text, &generated).expect("docs/model.md has the generated-section markers");
+    if std::env::var_os("OSTEOSIM_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).expect("write docs/model.md");
+        return;
+    }
+    assert!(
+        text == expected,
+        "docs/model.md is out of date with the model files; run OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --test docs"
+    );
+}
+
+#[test]
+fn every_parameter_appears_in_the_docs_with_its_source() {
+    let generated = osteosim_model::docs::reference(osteosim_model::builtin::model());
+    for p in &osteosim_model::builtin::model().parameters {
+        let prefix = format!("| `{}` | {} |", p.name, p.value);
+        let source = p.source.to_string().replace('|', "\\|");
+        assert!(
+            generated.lines().any(|l| l.starts_with(&prefix) && l.contains(&source)),
+            "no parameter row for `{}` with its source",
+            p.name
+        );
+    }
+}
