@@ -6,7 +6,11 @@ use osteosim_model::scenario::{EstrogenProfile, Genotype, Scenario, Species};
 
 fn last(sc: &Scenario, col: &str) -> f64 {
     match osteosim_model::run(model(), kernel(), sc, "mouse") {
-        Ok(o) => o.table.column(col).and_then(|c| c.last().copied()).unwrap_or(f64::NAN),
+        Ok(o) => o
+            .table
+            .column(col)
+            .and_then(|c| c.last().copied())
+            .unwrap_or(f64::NAN),
         Err(e) => {
             eprintln!("{e}");
             f64::NAN

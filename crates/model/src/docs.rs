@@ -31,13 +31,23 @@ pub fn reference(model: &Model) -> String {
         let _ = writeln!(s, "### Layer `{}` ({})\n", layer.name, layer.file);
         let states: Vec<_> = model.states.iter().filter(|x| x.layer == li).collect();
         if !states.is_empty() {
-            let _ = writeln!(s, "**States**\n\n| state | unit | initial | description |\n|---|---|---|---|");
+            let _ = writeln!(
+                s,
+                "**States**\n\n| state | unit | initial | description |\n|---|---|---|---|"
+            );
             for st in states {
                 let init = match &st.initial {
                     Initial::Steady { .. } => "steady state".to_string(),
                     Initial::Value(e) => format!("`{e}`"),
                 };
-                let _ = writeln!(s, "| `{}` | {} | {} | {} |", st.name, cell(&st.unit_text), init, cell(&st.description));
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {} | {} | {} |",
+                    st.name,
+                    cell(&st.unit_text),
+                    init,
+                    cell(&st.description)
+                );
             }
             let _ = writeln!(s);
         }
@@ -58,17 +68,32 @@ pub fn reference(model: &Model) -> String {
                         }
                     })
                     .collect();
-                let _ = writeln!(s, "| `{}` | `{}` | {} |", p.name, cell(p.text.trim()), changes.join(" "));
+                let _ = writeln!(
+                    s,
+                    "| `{}` | `{}` | {} |",
+                    p.name,
+                    cell(p.text.trim()),
+                    changes.join(" ")
+                );
             }
             let _ = writeln!(s);
         }
         let assigns: Vec<_> = model.assignments.iter().filter(|x| x.layer == li).collect();
         if !assigns.is_empty() {
-            let _ = writeln!(s, "**Assignments**\n\n| name | expression | unit |\n|---|---|---|");
+            let _ = writeln!(
+                s,
+                "**Assignments**\n\n| name | expression | unit |\n|---|---|---|"
+            );
             let mut assigns = assigns;
             assigns.sort_by_key(|a| (a.origin.line, a.name.clone()));
             for a in assigns {
-                let _ = writeln!(s, "| `{}` | `{}` | {} |", a.name, cell(a.text.trim()), cell(&a.unit_text));
+                let _ = writeln!(
+                    s,
+                    "| `{}` | `{}` | {} |",
+                    a.name,
+                    cell(a.text.trim()),
+                    cell(&a.unit_text)
+                );
             }
             let _ = writeln!(s);
         }
@@ -90,7 +115,10 @@ pub fn reference(model: &Model) -> String {
         }
         let sets: Vec<_> = model.sets.iter().filter(|x| x.layer == li).collect();
         if !sets.is_empty() {
-            let _ = writeln!(s, "**Parameter sets**\n\n| set | parameter | value | source |\n|---|---|---|---|");
+            let _ = writeln!(
+                s,
+                "**Parameter sets**\n\n| set | parameter | value | source |\n|---|---|---|---|"
+            );
             for set in sets {
                 for v in &set.values {
                     let _ = writeln!(
@@ -115,5 +143,10 @@ pub fn reference(model: &Model) -> String {
 pub fn splice(text: &str, generated: &str) -> Option<String> {
     let start = text.find(BEGIN)? + BEGIN.len();
     let end = text[start..].find(END)? + start;
-    Some(format!("{}\n\n{}\n{}", &text[..start], generated.trim_end(), &text[end..]))
+    Some(format!(
+        "{}\n\n{}\n{}",
+        &text[..start],
+        generated.trim_end(),
+        &text[end..]
+    ))
 }

@@ -8,7 +8,8 @@ fn model_reference_in_docs_matches_the_model_files() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/model.md");
     let text = std::fs::read_to_string(&path).expect("docs/model.md exists");
     let generated = osteosim_model::docs::reference(osteosim_model::builtin::model());
-    let expected = osteosim_model::docs::splice(&text, &generated).expect("docs/model.md has the generated-section markers");
+    let expected = osteosim_model::docs::splice(&text, &generated)
+        .expect("docs/model.md has the generated-section markers");
     if std::env::var_os("OSTEOSIM_UPDATE_DOCS").is_some() {
         std::fs::write(&path, &expected).expect("write docs/model.md");
         return;
@@ -26,7 +27,9 @@ fn every_parameter_appears_in_the_docs_with_its_source() {
         let prefix = format!("| `{}` | {} |", p.name, p.value);
         let source = p.source.to_string().replace('|', "\\|");
         assert!(
-            generated.lines().any(|l| l.starts_with(&prefix) && l.contains(&source)),
+            generated
+                .lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(&source)),
             "no parameter row for `{}` with its source",
             p.name
         );
