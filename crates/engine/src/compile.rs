@@ -255,7 +255,11 @@ pub fn compile(model: &Model) -> CompiledModel {
     let rhs = l.finish(outputs);
 
     // Jacobian.
-    let (pattern, entries, synthetic) = jacobian_expressions(model, &defs, &rates);
+    let JacobianExpressions {
+        pattern,
+        entries,
+        synthetic,
+    } = jacobian_expressions(model, &defs, &rates);
     let mut l = Lowerer::new(model, &defs, &synthetic);
     let outputs = entries.iter().map(|e| l.lower(e)).collect();
     let jacobian = l.finish(outputs);
@@ -277,13 +281,22 @@ pub fn compile(model: &Model) -> CompiledModel {
     }
 }
 
-/// The sparse Jacobian: its pattern, one expression per entry, and the definitions of the
-/// synthetic symbols `d#<assignment>#<state>` (d assignment / d state) those expressions use.
+/// The sparse Jacobian as expressions.
+struct JacobianExpressions {
+    /// (row, column) of each entry that can be non-zero.
+    pattern: Vec<(u32, u32)>,
+    /// One expression per entry of `pattern`.
+    entries: Vec<Expr>,
+    /// Definitions of the synthetic symbols `d#<assignment>#<state>` (d assignment / d state)
+    /// that the entries use.
+    synthetic: HashMap<String, Expr>,
+}
+
 fn jacobian_expressions(
     model: &Model,
     defs: &HashMap<String, Expr>,
     rates: &[Expr],
-) -> (Vec<(u32, u32)>, Vec<Expr>, HashMap<String, Expr>) {
+) -> JacobianExpressions {
     // Gradient of each assignment w.r.t. states, as references to synthetic symbols.
     let mut grads: Vec<BTreeMap<usize, Expr>> = Vec::with_capacity(model.assignments.len());
     let mut synthetic: HashMap<String, Expr> = HashMap::new();
@@ -352,7 +365,11 @@ fn jacobian_expressions(
         pattern.push((i as u32, j as u32));
         exprs.push(sum);
     }
-    (pattern, exprs, synthetic)
+    JacobianExpressions {
+        pattern,
+        entries: exprs,
+        synthetic,
+    }
 }
 
 fn scaled(c: f64, e: Expr) -> Expr {
@@ -416,24 +433,24 @@ impl<'a> Lowerer<'a> {
             Op::Const(_) => None,
             Op::Add(a, b) => match (c(a), c(b)) {
                 (Some(x), Some(y)) => Some(x + y),
-                (Some(z), None) if z == 0.0 => return b,
-                (None, Some(z)) if z == 0.0 => return a,
+                (Some(0.0), None) => return b,
+                (None, Some(0.0)) => return a,
                 _ => None,
             },
             Op::Sub(a, b) => match (c(a), c(b)) {
                 (Some(x), Some(y)) => Some(x - y),
-                (None, Some(z)) if z == 0.0 => return a,
+                (None, Some(0.0)) => return a,
                 _ => None,
             },
             Op::Mul(a, b) => match (c(a), c(b)) {
                 (Some(x), Some(y)) => Some(x * y),
-                (Some(o), None) if o == 1.0 => return b,
-                (None, Some(o)) if o == 1.0 => return a,
+                (Some(1.0), None) => return b,
+                (None, Some(1.0)) => return a,
                 _ => None,
             },
             Op::Div(a, b) => match (c(a), c(b)) {
                 (Some(x), Some(y)) => Some(x / y),
-                (None, Some(o)) if o == 1.0 => return a,
+                (None, Some(1.0)) => return a,
                 _ => None,
             },
             Op::Neg(a) => c(a).map(|x| -x),
@@ -458,14 +475,14 @@ impl<'a> Lowerer<'a> {
         for &(c, k) in terms {
             let s = slots[k];
             acc = Some(match (acc, c) {
-                (None, c) if c == 1.0 => s,
-                (None, c) if c == -1.0 => self.emit(Op::Neg(s)),
+                (None, 1.0) => s,
+                (None, -1.0) => self.emit(Op::Neg(s)),
                 (None, c) => {
                     let cs = self.emit(Op::Const(c));
                     self.emit(Op::Mul(cs, s))
                 }
-                (Some(a), c) if c == 1.0 => self.emit(Op::Add(a, s)),
-                (Some(a), c) if c == -1.0 => self.emit(Op::Sub(a, s)),
+                (Some(a), 1.0) => self.emit(Op::Add(a, s)),
+                (Some(a), -1.0) => self.emit(Op::Sub(a, s)),
                 (Some(a), c) => {
                     let cs = self.emit(Op::Const(c));
                     let m = self.emit(Op::Mul(cs, s));
@@ -521,7 +538,7 @@ impl<'a> Lowerer<'a> {
                             self.emit(Op::Powi(base, n as i32))
                         }
                     }
-                    Expr::Num(n) if n == 0.5 => self.emit(Op::Sqrt(base)),
+                    Expr::Num(0.5) => self.emit(Op::Sqrt(base)),
                     _ => {
                         let ex = self.lower(b);
                         match self.constant_of(ex) {

@@ -66,8 +66,7 @@ fn errors_report_the_line_of_the_offending_declaration() {
         SourceFile::new("model.toml", MANIFEST),
         vec![SourceFile::new("layer.toml", layer)],
     )
-    .err()
-    .expect("unknown name");
+    .expect_err("unknown name");
     assert_eq!(err.0.len(), 1, "{err}");
     assert!(
         err.0[0]
@@ -87,7 +86,7 @@ fn a_missing_layer_file_names_the_manifest_line() {
         "[model]\nname = \"m\"\ntime_unit = \"day\"\nlayers = [\n  \"absent.toml\",\n]\n",
     )
     .expect("write");
-    let err = Model::load(&dir).err().expect("missing layer");
+    let err = Model::load(&dir).expect_err("missing layer");
     let _ = std::fs::remove_dir_all(&dir);
     let text = err.to_string();
     assert!(
@@ -103,7 +102,6 @@ fn a_time_unit_that_is_not_time_is_refused() {
         SourceFile::new("model.toml", manifest),
         vec![SourceFile::new("l.toml", "[layer]\nname = \"l\"\n")],
     )
-    .err()
-    .expect("bad time unit");
+    .expect_err("bad time unit");
     assert!(err.to_string().contains("not a unit of time"), "{err}");
 }

@@ -58,8 +58,7 @@ fn a_model_without_steady_state_says_so() {
     let err = Simulation::new(&model, &kernel)
         .with_time_span(0.0, 1.0)
         .and_then(|s| s.initial_state())
-        .err()
-        .expect("no steady state");
+        .expect_err("no steady state");
     let text = err.to_string();
     assert!(text.contains("no steady state found"), "{text}");
     assert!(
