@@ -7,7 +7,6 @@
 use std::fmt::Write;
 
 use crate::compile::{CompiledModel, Op, Slot, Tape};
-use crate::expr::CmpOp;
 
 /// Rust source defining `pub struct <type_name>;` implementing `osteosim_engine::Kernel`.
 pub fn rust_source(compiled: &CompiledModel, type_name: &str, content_hash: u64) -> String {
@@ -110,17 +109,12 @@ fn body(s: &mut String, tape: &Tape, out: &str) {
             Op::Abs(a) => format!("{}.abs()", r(a)),
             Op::Min(a, c) => format!("osteosim_engine::compile::nan_min({}, {})", r(a), r(c)),
             Op::Max(a, c) => format!("osteosim_engine::compile::nan_max({}, {})", r(a), r(c)),
-            Op::Cmp(c, a, d) => {
-                let o = match c {
-                    CmpOp::Lt => "<",
-                    CmpOp::Le => "<=",
-                    CmpOp::Gt => ">",
-                    CmpOp::Ge => ">=",
-                    CmpOp::Eq => "==",
-                    CmpOp::Ne => "!=",
-                };
-                format!("if {} {o} {} {{ 1.0 }} else {{ 0.0 }}", r(a), r(d))
-            }
+            Op::Cmp(c, a, d) => format!(
+                "if {} {} {} {{ 1.0 }} else {{ 0.0 }}",
+                r(a),
+                c.symbol(),
+                r(d)
+            ),
             Op::And(a, c) => format!(
                 "if {} != 0.0 && {} != 0.0 {{ 1.0 }} else {{ 0.0 }}",
                 r(a),

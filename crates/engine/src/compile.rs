@@ -118,7 +118,7 @@ impl Tape {
                 Op::Abs(a) => r(a).abs(),
                 Op::Min(a, b) => nan_min(r(a), r(b)),
                 Op::Max(a, b) => nan_max(r(a), r(b)),
-                Op::Cmp(c, a, b) => f64::from(u8::from(compare(c, r(a), r(b)))),
+                Op::Cmp(c, a, b) => f64::from(u8::from(c.apply(r(a), r(b)))),
                 Op::And(a, b) => f64::from(u8::from(r(a) != 0.0 && r(b) != 0.0)),
                 Op::Or(a, b) => f64::from(u8::from(r(a) != 0.0 || r(b) != 0.0)),
                 Op::Not(a) => f64::from(u8::from(r(a) == 0.0)),
@@ -155,18 +155,6 @@ pub fn nan_max(a: f64, b: f64) -> f64 {
         f64::NAN
     } else {
         a.max(b)
-    }
-}
-
-#[inline]
-pub fn compare(c: CmpOp, a: f64, b: f64) -> bool {
-    match c {
-        CmpOp::Lt => a < b,
-        CmpOp::Le => a <= b,
-        CmpOp::Gt => a > b,
-        CmpOp::Ge => a >= b,
-        CmpOp::Eq => a == b,
-        CmpOp::Ne => a != b,
     }
 }
 

@@ -76,10 +76,15 @@ fn residual(kernel: &dyn Kernel, t: f64, p: &[f64], y: &[f64], scratch: &mut [f6
     kernel.rhs(t, y, p, f, scratch);
 }
 
+/// A state's rate of change relative to what counts as zero for it.
+fn scaled_residual(f: &[f64], y: &[f64], atol: &[f64], i: usize) -> f64 {
+    f[i].abs() / (atol[i] + 1e-6 * y[i].abs())
+}
+
 /// Scaled max-norm of the residual over the solved states.
 fn norm(f: &[f64], y: &[f64], idx: &[usize], atol: &[f64]) -> f64 {
     idx.iter()
-        .map(|&i| f[i].abs() / (atol[i] + 1e-6 * y[i].abs()))
+        .map(|&i| scaled_residual(f, y, atol, i))
         .fold(0.0, f64::max)
 }
 
