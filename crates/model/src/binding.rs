@@ -15,9 +15,10 @@
 //! starts at that age in steady state and is integrated up to day 0 before outputs begin, so
 //! a 65-year-old carries the bone she lost since menopause.
 
+use osteosim_engine::units::Unit;
 use osteosim_engine::{Dose, Kernel, Model, SimError, Simulation};
 
-use crate::scenario::{DoseAmount, Drug, EstrogenProfile, Scenario};
+use crate::scenario::{DoseAmount, EstrogenProfile, Scenario, Treatment};
 
 pub const DAYS_PER_YEAR: f64 = 365.25;
 
@@ -118,46 +119,78 @@ pub fn simulation<'a>(
     }
     sim = sim.with_output_times(times)?;
     for tr in &scenario.treatments {
-        if tr.drug == Drug::Exercise {
-            let DoseAmount::Intensity(level) = tr.dose else {
-                continue;
-            };
-            if model.parameter_index("exercise_intensity").is_none() {
-                return Err(BindError::Missing {
-                    model: model.name.clone(),
-                    what: "parameter `exercise_intensity` (exercise is not modelled yet)".into(),
-                });
-            }
-            let usual = sim.parameters()[model.parameter_index("exercise_intensity").unwrap_or(0)];
-            sim = sim.with_switch("exercise_intensity", tr.start_day, level)?;
-            if let Some(stop) = tr.stop_day {
-                sim = sim.with_switch("exercise_intensity", stop, usual)?;
-            }
-            continue;
-        }
-        let route = tr.route.map_or("", |r| r.as_str());
-        let input = format!("{}_{}", tr.drug.as_str(), route);
-        if model.input_index(&input).is_none() {
-            return Err(BindError::Missing {
-                model: model.name.clone(),
-                what: format!(
-                    "input `{input}` ({} by the {route} route is not modelled yet)",
-                    tr.drug.as_str()
-                ),
-            });
-        }
-        let Some(amount) = tr.dose_mg(subject.body_weight_kg) else {
-            continue;
-        };
-        let duration_days = tr.infusion_hours.map_or(0.0, |h| h / 24.0);
-        for day in tr.dose_days(duration) {
-            sim = sim.with_dose(Dose {
-                input: input.clone(),
-                time: day,
-                amount,
-                duration: duration_days,
+        sim = bind_treatment(model, sim, tr, subject.body_weight_kg, duration)?;
+    }
+    Ok(sim)
+}
+
+fn missing(model: &Model, what: String) -> BindError {
+    BindError::Missing {
+        model: model.name.clone(),
+        what,
+    }
+}
+
+/// Doses (or, for exercise, parameter switches) of one treatment.
+fn bind_treatment<'a>(
+    model: &Model,
+    mut sim: Simulation<'a>,
+    tr: &Treatment,
+    body_weight_kg: f64,
+    duration: f64,
+) -> Result<Simulation<'a>, BindError> {
+    if let DoseAmount::Intensity(level) = tr.dose {
+        let usual = model
+            .parameter_index("exercise_intensity")
+            .map(|i| sim.parameters()[i])
+            .ok_or_else(|| {
+                missing(
+                    model,
+                    "parameter `exercise_intensity` (exercise is not modelled yet)".into(),
+                )
             })?;
+        sim = sim.with_switch("exercise_intensity", tr.start_day, level)?;
+        if let Some(stop) = tr.stop_day {
+            sim = sim.with_switch("exercise_intensity", stop, usual)?;
         }
+        return Ok(sim);
+    }
+    let route = tr.route.map_or("", |r| r.as_str());
+    let input = format!("{}_{}", tr.drug.as_str(), route);
+    let index = model.input_index(&input).ok_or_else(|| {
+        missing(
+            model,
+            format!(
+                "input `{input}` ({} by the {route} route is not modelled yet)",
+                tr.drug.as_str()
+            ),
+        )
+    })?;
+    // Doses arrive in mg; the input may declare any mass unit.
+    let input_unit = &model.inputs[index].unit_text;
+    let per_mg = Unit::parse("mg")
+        .ok()
+        .zip(Unit::parse(input_unit).ok())
+        .and_then(|(mg, unit)| mg.factor_to(&unit))
+        .ok_or_else(|| {
+            missing(
+                model,
+                format!(
+                    "mass unit on input `{input}` (it declares `{input_unit}`; doses are in mg)"
+                ),
+            )
+        })?;
+    let Some(amount_mg) = tr.dose_mg(body_weight_kg) else {
+        return Ok(sim);
+    };
+    let infusion_days = tr.infusion_hours.map_or(0.0, |h| h / 24.0);
+    for day in tr.dose_days(duration) {
+        sim = sim.with_dose(Dose {
+            input: input.clone(),
+            time: day,
+            amount: amount_mg * per_mg,
+            duration: infusion_days,
+        })?;
     }
     Ok(sim)
 }
