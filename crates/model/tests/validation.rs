@@ -1,0 +1,135 @@
+//! The built-in model against the published figures of `validation/targets.toml`, one test per
+//! target. See the whole table with
+//! `cargo test -p osteosim-model --release --test validation -- --nocapture report`.
+
+use osteosim_model::validation::{self, Outcome};
+
+fn check(id: &str) {
+    let o: Outcome = validation::run(id).unwrap_or_else(|| panic!("no target {id}"));
+    assert_eq!(o.id, id);
+    assert!(
+        o.pass,
+        "{id} {}: model {} is outside the band ({}); {}",
+        o.title, o.model_value, o.band, o.note
+    );
+}
+
+#[test]
+fn e1_premenopausal_estradiol_verdonk() {
+    check("E1");
+}
+
+#[test]
+fn e2_postmenopausal_estradiol_lcmsms_reference() {
+    check("E2");
+}
+
+#[test]
+fn e3_estradiol_fall_timing_swan() {
+    check("E3");
+}
+
+#[test]
+fn e4_estradiol_in_older_men_khosla() {
+    check("E4");
+}
+
+#[test]
+fn b1_lumbar_spine_loss_swan() {
+    check("B1");
+}
+
+#[test]
+fn b2_femoral_neck_loss_swan() {
+    check("B2");
+}
+
+#[test]
+fn b3_rapid_loss_around_fmp_swan() {
+    check("B3");
+}
+
+#[test]
+fn b4_loss_slows_after_transition_swan() {
+    check("B4");
+}
+
+#[test]
+fn m1_turnover_markers_ofely() {
+    check("M1");
+}
+
+#[test]
+fn f1_femoral_neck_t_score_looker() {
+    check("F1");
+}
+
+#[test]
+fn f2_ten_year_fracture_probability_frax() {
+    check("F2");
+}
+
+#[test]
+fn f3_hip_risk_per_sd_marshall() {
+    check("F3");
+}
+
+#[test]
+fn o1_mouse_ovariectomy_bv_tv_bouxsein() {
+    check("O1");
+}
+
+#[test]
+fn o2_mouse_tnf_t_cells_and_knockout_roggia() {
+    check("O2");
+}
+
+#[test]
+fn every_target_has_a_test_here() {
+    // Keep this list in step with the tests above: a new target in targets.toml needs a test.
+    let tested = [
+        "E1", "E2", "E3", "E4", "B1", "B2", "B3", "B4", "M1", "F1", "F2", "F3", "O1", "O2",
+    ];
+    let targets = validation::targets().expect("validation/targets.toml parses");
+    let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, tested);
+    assert_eq!(validation::IMPLEMENTED, tested);
+}
+
+#[test]
+fn unknown_ids_are_none_and_ids_are_case_insensitive() {
+    assert!(validation::run("Z9").is_none());
+    assert!(validation::run("").is_none());
+    assert_eq!(validation::run("f1").map(|o| o.id), Some("F1".to_string()));
+}
+
+#[test]
+fn report_lists_every_id() {
+    let outcomes = validation::run_all();
+    let targets = validation::targets().expect("validation/targets.toml parses");
+    assert_eq!(outcomes.len(), targets.len());
+    let markdown = validation::markdown_report(&outcomes);
+    let text = validation::text_table(&outcomes);
+    println!("{markdown}\n{text}");
+    let table_rows: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| ")).collect();
+    // Header plus one row per target.
+    assert_eq!(table_rows.len(), targets.len() + 1, "{markdown}");
+    for t in &targets {
+        let row = format!("| {} {} |", t.id, t.title);
+        assert!(
+            markdown.contains(&row),
+            "no row for {} in\n{markdown}",
+            t.id
+        );
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{} ", t.id))),
+            "no line for {} in\n{text}",
+            t.id
+        );
+    }
+    for o in &outcomes {
+        let verdict = if o.pass { "| pass |" } else { "| FAIL |" };
+        assert!(markdown.contains(verdict));
+        assert!(!o.citation.is_empty() && !o.band.is_empty(), "{o:?}");
+    }
+}

@@ -1,0 +1,95 @@
+//! `osteosim`: the command line of the osteosim simulator of bone remodelling after estrogen
+//! loss. A thin layer over `osteosim-model` (scenarios, the built-in model, reports) and
+//! `osteosim-engine` (model files, solver, outputs).
+//!
+//! Exit codes: 0 success, 1 a valid run failed numerically, 2 bad input (see [`failure`]).
+
+mod check;
+mod failure;
+mod models;
+mod params;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::failure::{note, Failure};
+use crate::models::LoadedModel;
+
+/// Mechanistic simulator of bone remodelling after estrogen loss: endocrine, immune,
+/// signalling, bone cell, tissue, vesicle and senescence layers in women, men and mice.
+#[derive(Debug, Parser)]
+#[command(name = "osteosim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate one subject and write DIR/timeseries.csv and DIR/summary.json.
+    ///
+    /// Without a scenario file, runs the built-in default: a 45-year-old woman, natural
+    /// menopause at 51, 30 years. Outputs are written whole or not at all.
+    Run {
+        /// Scenario file (TOML); see the README for its keys.
+        #[arg(value_name = "SCENARIO.toml")]
+        scenario: Option<PathBuf>,
+        /// Model directory (model.toml and its layer files) instead of the built-in model.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Directory for timeseries.csv and summary.json (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "out")]
+        out: PathBuf,
+    },
+    /// List every model parameter: value, unit, source, layer and description.
+    Params {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Model directory instead of the built-in model.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+    },
+    /// Load and check a model directory (the built-in model when omitted).
+    Check {
+        /// Model directory (holding model.toml).
+        #[arg(value_name = "MODEL_DIR")]
+        model_dir: Option<PathBuf>,
+    },
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Run {
+            scenario,
+            model,
+            out,
+        } => run::run(scenario.as_deref(), model.as_deref(), &out),
+        Command::Params { json, model } => {
+            let loaded = LoadedModel::from_option(model.as_deref())?;
+            params::params(&loaded, json)
+        }
+        Command::Check { model_dir } => check::check(model_dir.as_deref()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with code 0; usage errors to stderr with code 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(failure::EXIT_BAD_INPUT));
+        }
+    };
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            note(&format!("error: {}", f.message));
+            ExitCode::from(f.code)
+        }
+    }
+}
