@@ -9,6 +9,7 @@ mod failure;
 mod models;
 mod params;
 mod run;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
     },
+    /// Run the validation suite: every published target against the built-in model. Prints
+    /// target, model value, band and verdict, and writes DIR/validation.md.
+    Validate {
+        /// Only this target (e.g. B1).
+        #[arg(value_name = "TARGET")]
+        target: Option<String>,
+        /// Directory for validation.md (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "out")]
+        out: PathBuf,
+    },
     /// Load and check a model directory (the built-in model when omitted).
     Check {
         /// Model directory (holding model.toml).
@@ -73,6 +84,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             params::params(&loaded, json)
         }
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
+        Command::Validate { target, out } => validate::validate(target.as_deref(), &out),
     }
 }
 

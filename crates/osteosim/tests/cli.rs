@@ -713,3 +713,36 @@ fn check_names_file_and_line_of_every_error() {
     run.assert_code(2);
     assert!(run.stderr.contains("no_such_dir"), "{}", run.describe());
 }
+
+#[test]
+fn validate_prints_every_target_and_writes_the_report() {
+    let dir = TempDir::new("validate");
+    let run = osteosim(&["validate", "--out", "report"], dir.path());
+    run.assert_code(0);
+    let report = std::fs::read_to_string(dir.path().join("report").join("validation.md"))
+        .expect("validation.md is written");
+    for id in [
+        "E1", "E2", "E3", "E4", "B1", "B2", "B3", "B4", "M1", "F1", "F2", "F3", "O1", "O2",
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
+            "target {id} missing from the table\n{}",
+            run.describe()
+        );
+        assert!(report.contains(id), "target {id} missing from the report");
+    }
+    let one = osteosim(&["validate", "B1", "--out", "one"], dir.path());
+    one.assert_code(0);
+    assert!(
+        one.stdout.contains("B1") && !one.stdout.contains("\nB2 "),
+        "{}",
+        one.describe()
+    );
+    let unknown = osteosim(&["validate", "Z9", "--out", "one"], dir.path());
+    unknown.assert_code(2);
+    assert!(
+        unknown.stderr.contains("no validation target `Z9`"),
+        "{}",
+        unknown.describe()
+    );
+}

@@ -1,0 +1,51 @@
+//! `osteosim validate`: every published target of the validation suite against the built-in
+//! model, as a table on the terminal and a markdown report.
+
+use std::path::Path;
+
+use osteosim_engine::output::write_all_or_nothing;
+use osteosim_model::validation;
+
+use crate::failure::{print, Failure};
+
+/// Run the targets (all, or the one named), print the table, write the markdown report into
+/// `out`, and fail with code 1 when a target is missed.
+pub fn validate(only: Option<&str>, out: &Path) -> Result<(), Failure> {
+    let outcomes = match only {
+        Some(id) => vec![validation::run(id).ok_or_else(|| {
+            let ids: Vec<String> = validation::targets()
+                .map(|t| t.into_iter().map(|t| t.id).collect())
+                .unwrap_or_default();
+            Failure::bad_input(format!(
+                "no validation target `{id}`; the targets are {}",
+                ids.join(", ")
+            ))
+        })?],
+        None => validation::run_all(),
+    };
+    print(&validation::text_table(&outcomes))?;
+    let report = validation::markdown_report(&outcomes);
+    write_all_or_nothing(out, &[("validation.md", report.into_bytes())]).map_err(|e| {
+        Failure::bad_input(format!(
+            "cannot write {}: {e}",
+            out.join("validation.md").display()
+        ))
+    })?;
+    let missed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| !o.pass)
+        .map(|o| o.id.as_str())
+        .collect();
+    print(&format!(
+        "report written to {}\n",
+        out.join("validation.md").display()
+    ))?;
+    if missed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::run_failed(format!(
+            "targets missed: {}",
+            missed.join(", ")
+        )))
+    }
+}
