@@ -232,16 +232,7 @@ pub(crate) fn integrate_with(
     let mut solver = ode.bdf::<Lu>().map_err(|e| solver_error(problem.t0, e))?;
 
     // Stops: every distinct event time inside (t0, t_end), then t_end.
-    let mut stops: Vec<f64> = problem
-        .events
-        .iter()
-        .map(|e| e.time)
-        .filter(|&t| t > problem.t0 && t < problem.t_end)
-        .collect();
-    stops.push(problem.t_end);
-    stops.sort_by(f64::total_cmp);
-    stops.dedup();
-
+    let (at_start, stops) = group_events(problem);
     let n_obs = kernel.n_observables();
     let mut out = Trajectory {
         times: Vec::with_capacity(problem.output_times.len()),
@@ -271,10 +262,10 @@ pub(crate) fn integrate_with(
     let mut restarts = 0;
     // Apply every event at time `t` and restart the method from the new state.
     macro_rules! apply_events {
-        ($t:expr) => {{
+        ($t:expr, $events:expr) => {{
             let t: f64 = $t;
             let mut changed = false;
-            for e in problem.events.iter().filter(|e| e.time == t) {
+            for e in $events.iter().map(|&k| &problem.events[k]) {
                 changed = true;
                 match e.kind {
                     EventKind::Bolus { state, amount } => {
@@ -304,8 +295,9 @@ pub(crate) fn integrate_with(
             }
         }};
     }
-    apply_events!(problem.t0);
-    for &stop in &stops {
+    apply_events!(problem.t0, at_start);
+    for (stop, events) in &stops {
+        let stop = *stop;
         solver
             .set_stop_time(stop)
             .map_err(|e| solver_error(solver.state().t, e))?;
@@ -339,10 +331,12 @@ pub(crate) fn integrate_with(
             // state is exact.
             while next_out < problem.output_times.len() {
                 let to = problem.output_times[next_out];
-                if to > t_now || (to >= stop && !reached) {
+                // An output within rounding of a reached stop sees the state before its events.
+                let at_stop = reached && close_in_time(to, t_now);
+                if (to > t_now && !at_stop) || (to >= stop && !reached) {
                     break;
                 }
-                let y = if to == t_now {
+                let y = if to == t_now || at_stop {
                     y_now.to_vec()
                 } else {
                     solver
@@ -360,7 +354,7 @@ pub(crate) fn integrate_with(
             }
         }
         if stop < problem.t_end {
-            apply_events!(stop);
+            apply_events!(stop, events);
         }
     }
     let s = solver.get_statistics();
@@ -374,6 +368,43 @@ pub(crate) fn integrate_with(
         wall_seconds: started.elapsed().as_secs_f64(),
     };
     Ok(out)
+}
+
+/// Two times the integrator cannot tell apart (relative 1e-10).
+fn close_in_time(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-10 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The events to apply at the start, and the solver stops after it, each with the events
+/// applied there (indices into `problem.events`); the last stop is the end time.
+///
+/// Event times closer together than the solver can resolve (relative 1e-10) share one stop at
+/// the earliest of them: a dose on day 0 and a condition on `t` that flips there are applied
+/// together, at the restart placed just before the flip (see `Simulation::discontinuities`),
+/// so that no implicit step ends on the new side of the condition. The dose moves by at most
+/// that relative 1e-10.
+fn group_events(problem: &Problem) -> (Vec<usize>, Vec<(f64, Vec<usize>)>) {
+    let close = close_in_time;
+    let mut order: Vec<usize> = (0..problem.events.len()).collect();
+    order.sort_by(|&a, &b| problem.events[a].time.total_cmp(&problem.events[b].time));
+    let mut at_start = Vec::new();
+    let mut stops: Vec<(f64, Vec<usize>)> = Vec::new();
+    for k in order {
+        let e = &problem.events[k];
+        if close(e.time, problem.t0) {
+            at_start.push(k);
+            continue;
+        }
+        if e.time >= problem.t_end || close(e.time, problem.t_end) {
+            continue;
+        }
+        match stops.last_mut() {
+            Some((time, group)) if close(*time, e.time) => group.push(k),
+            _ => stops.push((e.time, vec![k])),
+        }
+    }
+    stops.push((problem.t_end, Vec::new()));
+    (at_start, stops)
 }
 
 fn validate(kernel: &dyn Kernel, p: &Problem) -> Result<(), SimError> {

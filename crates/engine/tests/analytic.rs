@@ -252,3 +252,37 @@ fn negative_or_nan_doses_are_refused_with_their_time() {
         .expect("unknown input");
     assert!(err.to_string().contains("did you mean `iv`"), "{err}");
 }
+
+#[test]
+fn a_dose_at_the_time_a_condition_flips_is_applied_once_and_exactly() {
+    let (model, kernel) = load("switch");
+    let start = 1.2345678901;
+    let sim = Simulation::new(&model, &kernel)
+        .with_time_span(0.0, 3.0)
+        .and_then(|s| s.with_output_times(vec![start, 3.0]))
+        .and_then(|s| {
+            s.with_dose(Dose {
+                input: "bolus".into(),
+                time: start,
+                amount: 2.0,
+                duration: 0.0,
+            })
+        })
+        .expect("settings");
+    let traj = sim.run().expect("a dose on the condition's time runs");
+    let level = model.state_index("level").expect("level");
+    // Before the dose at its own time; then 2 mg above the set point of 4, decaying at 0.5/day.
+    assert!((traj.states[0][level] - 4.0).abs() < 1e-9);
+    let want = 4.0 + 2.0 * (-0.5 * (3.0 - start)).exp();
+    assert!(
+        (traj.states[1][level] - want).abs() < 1e-6 * want,
+        "{} vs {want}",
+        traj.states[1][level]
+    );
+    // The clock still starts at the condition's time.
+    assert!(
+        (traj.observables[1][0] - (3.0 - start)).abs() < 1e-9,
+        "{}",
+        traj.observables[1][0]
+    );
+}
