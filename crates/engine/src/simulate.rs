@@ -322,10 +322,23 @@ impl<'a> Simulation<'a> {
                 )
             };
             let sign = |t: f64| g(t).map(|v| v >= 0.0);
+            // Most conditions compare time with a constant: their difference is affine in t
+            // and flips at most once, so the whole span is one bracket. Anything else is
+            // scanned on a grid.
+            let affine = (|| {
+                let (ga, gb) = (g(a)?, g(b)?);
+                let scale = ga.abs() + gb.abs() + 1.0;
+                let on_line = |f: f64| -> Option<bool> {
+                    Some((g(a + f * (b - a))? - (ga + f * (gb - ga))).abs() <= 1e-12 * scale)
+                };
+                Some(on_line(0.25)? && on_line(0.5)? && on_line(0.875)?)
+            })()
+            .unwrap_or(false);
+            let grid = if affine { 1 } else { GRID };
             let mut prev_t = a;
             let Some(mut prev) = sign(a) else { continue };
-            for k in 1..=GRID {
-                let t = a + (b - a) * k as f64 / GRID as f64;
+            for k in 1..=grid {
+                let t = a + (b - a) * k as f64 / grid as f64;
                 let Some(s) = sign(t) else { break };
                 if s != prev {
                     let (mut lo, mut hi) = (prev_t, t);

@@ -286,3 +286,22 @@ fn a_dose_at_the_time_a_condition_flips_is_applied_once_and_exactly() {
         traj.observables[1][0]
     );
 }
+
+#[test]
+fn a_condition_that_is_not_affine_in_time_is_found_by_the_grid() {
+    let (model, kernel) = load("quadratic");
+    let sim = Simulation::new(&model, &kernel)
+        .with_time_span(0.0, 3.0)
+        .and_then(|s| s.with_output_times(vec![1.0, 3.0]))
+        .expect("settings");
+    let stops = sim.discontinuities();
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    assert!((stops[0] - 1.5).abs() < 1e-9, "{}", stops[0]);
+    let traj = sim.run().expect("runs");
+    assert!(traj.observables[0][0].abs() < 1e-12);
+    assert!(
+        (traj.observables[1][0] - 1.5).abs() < 1e-9,
+        "{}",
+        traj.observables[1][0]
+    );
+}

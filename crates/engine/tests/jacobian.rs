@@ -47,7 +47,15 @@ fn check_model(name: &str) {
 
 #[test]
 fn jacobians_of_all_test_models_match_finite_differences() {
-    for name in ["decay", "logistic", "pk2", "infusion", "switch", "nosteady"] {
+    for name in [
+        "decay",
+        "logistic",
+        "pk2",
+        "infusion",
+        "switch",
+        "nosteady",
+        "quadratic",
+    ] {
         check_model(name);
     }
 }
