@@ -554,22 +554,41 @@ impl Scenario {
     /// The built-in default: a 45-year-old woman of 70 kg, natural menopause
     /// at 51, no treatment, 30 years simulated, output every 30 days.
     pub fn default_woman() -> Scenario {
+        Scenario::untreated(
+            Species::Human,
+            Sex::Female,
+            45.0,
+            EstrogenProfile::NaturalMenopause {
+                menopause_age_years: DEFAULT_MENOPAUSE_AGE_YEARS,
+            },
+            30.0 * DAYS_PER_YEAR,
+            DEFAULT_OUTPUT_EVERY_DAYS,
+        )
+    }
+
+    /// An untreated wild-type subject with the default body weight of its species and sex.
+    pub fn untreated(
+        species: Species,
+        sex: Sex,
+        age_years: f64,
+        estrogen: EstrogenProfile,
+        duration_days: f64,
+        output_every_days: f64,
+    ) -> Scenario {
         Scenario {
             subject: Subject {
-                species: Species::Human,
-                sex: Sex::Female,
-                age_years: 45.0,
-                body_weight_kg: Subject::default_body_weight_kg(Species::Human, Sex::Female),
+                species,
+                sex,
+                age_years,
+                body_weight_kg: Subject::default_body_weight_kg(species, sex),
                 genotype: Vec::new(),
                 parameters: BTreeMap::new(),
             },
-            estrogen: EstrogenProfile::NaturalMenopause {
-                menopause_age_years: DEFAULT_MENOPAUSE_AGE_YEARS,
-            },
+            estrogen,
             treatments: Vec::new(),
             simulation: Simulation {
-                duration_days: 30.0 * DAYS_PER_YEAR,
-                output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
+                duration_days,
+                output_every_days,
             },
         }
     }

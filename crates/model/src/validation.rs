@@ -418,22 +418,14 @@ fn number(x: f64) -> String {
 }
 
 fn human(sex: Sex, age_years: f64, estrogen: EstrogenProfile, years: f64, every: f64) -> Scenario {
-    Scenario {
-        subject: Subject {
-            species: Species::Human,
-            sex,
-            age_years,
-            body_weight_kg: Subject::default_body_weight_kg(Species::Human, sex),
-            genotype: Vec::new(),
-            parameters: BTreeMap::new(),
-        },
+    Scenario::untreated(
+        Species::Human,
+        sex,
+        age_years,
         estrogen,
-        treatments: Vec::new(),
-        simulation: Simulation {
-            duration_days: years * DAYS_PER_YEAR,
-            output_every_days: every,
-        },
-    }
+        years * DAYS_PER_YEAR,
+        every,
+    )
 }
 
 fn natural_menopause() -> EstrogenProfile {

@@ -3,13 +3,9 @@
 //! Jacobian, and a native kernel identical to the engine's interpreter. Each test compares
 //! the model with something independent of it, so a wrong model makes it fail.
 
-use std::collections::BTreeMap;
-
 use osteosim_engine::{compile, Kernel, Trajectory};
 use osteosim_model::builtin::{kernel, model};
-use osteosim_model::scenario::{
-    EstrogenProfile, Genotype, Scenario, Sex, Simulation, Species, Subject, DAYS_PER_YEAR,
-};
+use osteosim_model::scenario::{EstrogenProfile, Genotype, Scenario, Sex, Species, DAYS_PER_YEAR};
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -22,22 +18,14 @@ fn scenario(
     estrogen: EstrogenProfile,
     years: f64,
 ) -> Scenario {
-    Scenario {
-        subject: Subject {
-            species,
-            sex,
-            age_years,
-            body_weight_kg: Subject::default_body_weight_kg(species, sex),
-            genotype: Vec::new(),
-            parameters: BTreeMap::new(),
-        },
+    Scenario::untreated(
+        species,
+        sex,
+        age_years,
         estrogen,
-        treatments: Vec::new(),
-        simulation: Simulation {
-            duration_days: years * DAYS_PER_YEAR,
-            output_every_days: 30.0,
-        },
-    }
+        years * DAYS_PER_YEAR,
+        30.0,
+    )
 }
 
 fn menopause_at(age: f64) -> EstrogenProfile {
