@@ -21,16 +21,17 @@ use serde::Deserialize;
 
 use crate::builtin::{kernel, model};
 use crate::scenario::{
-    EstrogenProfile, Genotype, Scenario, Sex, Simulation, Species, Subject, DAYS_PER_YEAR,
-    DEFAULT_MENOPAUSE_AGE_YEARS,
+    DoseAmount, Drug, EstrogenProfile, Genotype, Route, Scenario, Sex, Simulation, Species,
+    Subject, Treatment, DAYS_PER_YEAR, DEFAULT_MENOPAUSE_AGE_YEARS,
 };
 
 /// The target file, as shipped in the repository.
 pub const TARGETS_TOML: &str = include_str!("../../../validation/targets.toml");
 
 /// Target ids that have a check in this module, in the order of the target file.
-pub const IMPLEMENTED: [&str; 14] = [
-    "E1", "E2", "E3", "E4", "B1", "B2", "B3", "B4", "M1", "F1", "F2", "F3", "O1", "O2",
+pub const IMPLEMENTED: [&str; 19] = [
+    "E1", "E2", "E3", "E4", "B1", "B2", "B3", "B4", "M1", "F1", "F2", "F3", "O1", "O2", "O3", "O4",
+    "O5", "S1", "S2",
 ];
 
 /// The final menstrual period of the simulated women (the scenario default).
@@ -227,6 +228,11 @@ fn check_for(id: &str) -> Option<Check> {
         "F3" => f3,
         "O1" => o1,
         "O2" => o2,
+        "O3" => o3,
+        "O4" => o4,
+        "O5" => o5,
+        "S1" => s1,
+        "S2" => s2,
         _ => return None,
     };
     Some(check)
@@ -971,6 +977,199 @@ fn o2(t: &Target) -> Result<Finding, String> {
         pass: band.contains(t_cells) && wild_loss > 0.0 && fraction < max_fraction,
         detail: "TNF per T cell is a fixed model constant, so ovariectomy cannot raise it"
             .to_string(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Senescence, vesicles and survival
+// ---------------------------------------------------------------------------------------------
+
+/// Weeks of age at which the mouse model is in its young-adult steady state.
+const MOUSE_STEADY_WEEKS: f64 = 12.0;
+const WEEKS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0 / 7.0;
+
+/// An intact female mouse from `start_weeks` of age for `days`, with monthly output.
+fn intact_mouse(start_weeks: f64, days: f64) -> Scenario {
+    let mut sc = female_mouse(start_weeks, EstrogenProfile::Sham, Vec::new(), days);
+    sc.simulation.output_every_days = MONTH_DAYS.min(days);
+    sc
+}
+
+/// A dose per kg every `every` days from day 0 to the end.
+fn per_kg(drug: Drug, route: Route, mg_per_kg: f64, every: f64) -> Treatment {
+    Treatment {
+        drug,
+        dose: DoseAmount::MgPerKg(mg_per_kg),
+        route: Some(route),
+        start_day: 0.0,
+        every_days: Some(every),
+        stop_day: None,
+        infusion_hours: None,
+    }
+}
+
+/// Age (in the unit of `ages`) at which `survival` first falls to one half.
+fn median_survival(ages: &[f64], survival: &[f64]) -> Option<f64> {
+    let i = survival.iter().position(|&s| s <= 0.5)?;
+    if i == 0 {
+        return Some(ages[0]);
+    }
+    let (s0, s1) = (survival[i - 1], survival[i]);
+    Some(ages[i - 1] + (s0 - 0.5) / (s0 - s1) * (ages[i] - ages[i - 1]))
+}
+
+fn o3(t: &Target) -> Result<Finding, String> {
+    let band = t.band("senescent osteocytes, 24 / 6 months")?;
+    let (young, old) = (t.constant("young_months")?, t.constant("old_months")?);
+    let days = (old * WEEKS_PER_MONTH - MOUSE_STEADY_WEEKS) * 7.0;
+    let aging = simulate(&intact_mouse(MOUSE_STEADY_WEEKS, days))?;
+    let years = |months: f64| months / 12.0;
+    let (s_young, s_old) = (
+        aging.at("senescent_fraction_bone", years(young))?,
+        aging.at("senescent_fraction_bone", years(old))?,
+    );
+    let ratio = s_old / s_young;
+
+    let start = t.constant("clearance_start_months")? * WEEKS_PER_MONTH;
+    let span = t.constant("clearance_months")? * 30.4375;
+    let vehicle_scenario = intact_mouse(start, span);
+    let mut treated_scenario = vehicle_scenario.clone();
+    treated_scenario.treatments = vec![per_kg(
+        Drug::Senolytic,
+        Route::Oral,
+        t.constant("senolytic_mg_per_kg")?,
+        t.constant("senolytic_every_days")?,
+    )];
+    let (vehicle, treated) = (simulate(&vehicle_scenario)?, simulate(&treated_scenario)?);
+    let end = |r: &Run, c: &str| r.at_by("day", c, span);
+    let bv = (
+        end(&vehicle, "trabecular_bv_tv")?,
+        end(&treated, "trabecular_bv_tv")?,
+    );
+    let oc = (
+        end(&vehicle, "osteoclasts_active")?,
+        end(&treated, "osteoclasts_active")?,
+    );
+    let sn = (
+        end(&vehicle, "senescent_fraction_bone")?,
+        end(&treated, "senescent_fraction_bone")?,
+    );
+    let bv_gain = 100.0 * (bv.1 - bv.0) / bv.0;
+    let oc_change = 100.0 * (oc.1 - oc.0) / oc.0;
+    Ok(Finding {
+        value: format!(
+            "x{ratio:.2} ({:.1}% to {:.1}%); senolytic BV/TV {bv_gain:+.1}%, osteoclasts {oc_change:+.1}%",
+            100.0 * s_young,
+            100.0 * s_old
+        ),
+        pass: band.contains(ratio) && bv.1 > bv.0 && oc.1 < oc.0,
+        detail: format!(
+            "senescent bone cells after 4 months: vehicle {:.1}%, senolytic {:.1}%",
+            100.0 * sn.0,
+            100.0 * sn.1
+        ),
+    })
+}
+
+fn o4(t: &Target) -> Result<Finding, String> {
+    let band = t.band("half-life, old / young")?;
+    let (young, old) = (t.constant("young_months")?, t.constant("old_months")?);
+    let days = (old * WEEKS_PER_MONTH - MOUSE_STEADY_WEEKS) * 7.0;
+    let run = simulate(&intact_mouse(MOUSE_STEADY_WEEKS, days))?;
+    let h = |months: f64| run.at("senescent_cell_half_life_days", months / 12.0);
+    let (h_young, h_old) = (h(young)?, h(old)?);
+    let ratio = h_old / h_young;
+    Ok(Finding {
+        value: format!("x{ratio:.1} ({h_young:.1} d at {young} months, {h_old:.1} d at {old})"),
+        pass: band.contains(ratio),
+        detail: String::new(),
+    })
+}
+
+fn o5(t: &Target) -> Result<Finding, String> {
+    let age = t.constant("age_weeks")?;
+    let (ev_day, sen_day, surv_day) = (
+        t.constant("ev_days")?,
+        t.constant("senescence_days")?,
+        t.constant("survival_days")?,
+    );
+    let group = |estrogen: EstrogenProfile, treated: bool| -> Result<Run, String> {
+        let mut sc = female_mouse(age, estrogen, Vec::new(), surv_day);
+        sc.simulation.output_every_days = 7.0;
+        if treated {
+            sc.treatments = vec![per_kg(
+                Drug::EvBiogenesisInhibitor,
+                Route::Intraperitoneal,
+                t.constant("inhibitor_mg_per_kg")?,
+                t.constant("inhibitor_every_days")?,
+            )];
+        }
+        simulate(&sc)
+    };
+    let sham = group(EstrogenProfile::Sham, false)?;
+    let ovx = group(EstrogenProfile::Ovariectomy { day: 0.0 }, false)?;
+    let inhibited = group(EstrogenProfile::Ovariectomy { day: 0.0 }, true)?;
+    let at = |r: &Run, c: &str, d: f64| r.at_by("day", c, d);
+    let bone_evs =
+        at(&ovx, "circulating_bone_evs", ev_day)? / at(&sham, "circulating_bone_evs", ev_day)?;
+    let all_evs = at(&ovx, "circulating_evs", ev_day)? / at(&sham, "circulating_evs", ev_day)?;
+    let senescence = at(&ovx, "senescent_fraction_systemic", sen_day)?
+        / at(&sham, "senescent_fraction_systemic", sen_day)?;
+    let bone_day = t.constant("bone_days")?;
+    let bv = (
+        at(&ovx, "trabecular_bv_tv", bone_day)?,
+        at(&inhibited, "trabecular_bv_tv", bone_day)?,
+    );
+    let surv = (
+        at(&sham, "survival_probability", surv_day)?,
+        at(&ovx, "survival_probability", surv_day)?,
+        at(&inhibited, "survival_probability", surv_day)?,
+    );
+    let pass =
+        bone_evs > 1.0 && all_evs > 1.0 && senescence > 1.0 && bv.1 > bv.0 && surv.2 > surv.1;
+    Ok(Finding {
+        value: format!(
+            "OVX/sham: bone EVs x{bone_evs:.2}, all EVs x{all_evs:.4}, systemic senescence x{senescence:.3}; inhibitor: BV/TV {:+.2}%, survival {:.3} vs {:.3}",
+            100.0 * (bv.1 - bv.0) / bv.0,
+            surv.2,
+            surv.1
+        ),
+        pass,
+        detail: format!("survival at {surv_day} days after surgery: sham {:.3}", surv.0),
+    })
+}
+
+fn s1(t: &Target) -> Result<Finding, String> {
+    let band = t.band("median lifespan")?;
+    let start = t.constant("start_weeks")?;
+    let days = (t.constant("end_months")? * WEEKS_PER_MONTH - start) * 7.0;
+    let run = simulate(&intact_mouse(start, days))?;
+    let months: Vec<f64> = run.col("age_years")?.iter().map(|a| 12.0 * a).collect();
+    let median = median_survival(&months, &run.col("survival_probability")?)
+        .ok_or("survival does not fall to one half within the run")?;
+    Ok(Finding {
+        value: format!("{median:.1} months"),
+        pass: band.contains(median),
+        detail: String::new(),
+    })
+}
+
+fn s2(t: &Target) -> Result<Finding, String> {
+    let band = t.band("alive at 80")?;
+    let (start, end) = (t.constant("start_age")?, t.constant("end_age")?);
+    let run = simulate(&human(
+        Sex::Female,
+        start,
+        natural_menopause(),
+        end - start,
+        MONTH_DAYS,
+    ))?;
+    let alive = run.at("survival_probability", end)?;
+    let at70 = run.at("survival_probability", 70.0)?;
+    Ok(Finding {
+        value: format!("{alive:.3} (at 70: {at70:.3})"),
+        pass: band.contains(alive),
+        detail: String::new(),
     })
 }
 

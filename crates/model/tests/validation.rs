@@ -85,10 +85,36 @@ fn o2_mouse_tnf_t_cells_and_knockout_roggia() {
 }
 
 #[test]
+fn o3_senescent_osteocytes_and_clearance_farr() {
+    check("O3");
+}
+
+#[test]
+fn o4_senescent_cell_half_life_karin() {
+    check("O4");
+}
+
+#[test]
+fn o5_bone_evs_carry_estrogen_loss_to_the_body() {
+    check("O5");
+}
+
+#[test]
+fn s1_mouse_median_lifespan() {
+    check("S1");
+}
+
+#[test]
+fn s2_women_alive_at_80_life_tables() {
+    check("S2");
+}
+
+#[test]
 fn every_target_has_a_test_here() {
     // Keep this list in step with the tests above: a new target in targets.toml needs a test.
     let tested = [
-        "E1", "E2", "E3", "E4", "B1", "B2", "B3", "B4", "M1", "F1", "F2", "F3", "O1", "O2",
+        "E1", "E2", "E3", "E4", "B1", "B2", "B3", "B4", "M1", "F1", "F2", "F3", "O1", "O2", "O3",
+        "O4", "O5", "S1", "S2",
     ];
     let targets = validation::targets().expect("validation/targets.toml parses");
     let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
