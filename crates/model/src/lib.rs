@@ -12,6 +12,7 @@ pub mod builtin;
 pub mod docs;
 pub mod report;
 pub mod scenario;
+pub mod sensitivity;
 pub mod validation;
 
 pub use binding::{simulation, BindError};

@@ -4,12 +4,17 @@
 use std::path::PathBuf;
 
 #[test]
-fn model_reference_in_docs_matches_the_model_files() {
+fn model_reference_and_sensitivity_in_docs_match_the_model_files() {
+    // One test writes both generated sections, so that updating never races with itself.
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/model.md");
     let text = std::fs::read_to_string(&path).expect("docs/model.md exists");
     let generated = osteosim_model::docs::reference(osteosim_model::builtin::model());
     let expected = osteosim_model::docs::splice(&text, &generated)
         .expect("docs/model.md has the generated-section markers");
+    let sensitivity =
+        osteosim_model::sensitivity::markdown().expect("the sensitivity runs succeed");
+    let expected = osteosim_model::sensitivity::splice(&expected, &sensitivity)
+        .expect("docs/model.md has the sensitivity markers");
     if std::env::var_os("OSTEOSIM_UPDATE_DOCS").is_some() {
         std::fs::write(&path, &expected).expect("write docs/model.md");
         return;
@@ -33,5 +38,19 @@ fn every_parameter_appears_in_the_docs_with_its_source() {
             "no parameter row for `{}` with its source",
             p.name
         );
+    }
+}
+
+#[test]
+fn every_direction_only_parameter_moves_something() {
+    // A parameter that moves no output at all is either dead or unconnected.
+    let (base, rows) = osteosim_model::sensitivity::table().expect("runs succeed");
+    assert!(
+        rows.len() >= 10,
+        "only {} direction-only parameters",
+        rows.len()
+    );
+    for (name, o) in rows {
+        assert!(o != base, "`{name}` changes none of the outputs");
     }
 }
