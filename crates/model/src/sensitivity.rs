@@ -70,9 +70,15 @@ pub fn direction_only() -> Vec<&'static str> {
         .collect()
 }
 
-/// (parameter, outputs with it raised by [`STEP`]) for every direction-only parameter, after
-/// the baseline outputs.
-pub fn table() -> Result<(Outputs, Vec<(&'static str, Outputs)>), String> {
+/// Baseline outputs, and for every direction-only parameter the outputs with it raised by
+/// [`STEP`].
+pub struct Sensitivity {
+    pub baseline: Outputs,
+    pub rows: Vec<(&'static str, Outputs)>,
+}
+
+/// The sensitivity of the outputs to every direction-only parameter.
+pub fn table() -> Result<Sensitivity, String> {
     let base = outputs(&[])?;
     let m = model();
     let rows = direction_only()
@@ -82,12 +88,15 @@ pub fn table() -> Result<(Outputs, Vec<(&'static str, Outputs)>), String> {
             outputs(&[(name, value * (1.0 + STEP))]).map(|o| (name, o))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    Ok((base, rows))
+    Ok(Sensitivity {
+        baseline: base,
+        rows,
+    })
 }
 
 /// The markdown table for `docs/model.md`.
 pub fn markdown() -> Result<String, String> {
-    let (b, rows) = table()?;
+    let Sensitivity { baseline: b, rows } = table()?;
     let mut s = String::new();
     let _ = writeln!(
         s,

@@ -44,7 +44,10 @@ fn every_parameter_appears_in_the_docs_with_its_source() {
 #[test]
 fn every_direction_only_parameter_moves_something() {
     // A parameter that moves no output at all is either dead or unconnected.
-    let (base, rows) = osteosim_model::sensitivity::table().expect("runs succeed");
+    let osteosim_model::sensitivity::Sensitivity {
+        baseline: base,
+        rows,
+    } = osteosim_model::sensitivity::table().expect("runs succeed");
     assert!(
         rows.len() >= 10,
         "only {} direction-only parameters",
