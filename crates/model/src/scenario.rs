@@ -36,6 +36,15 @@
 //! naming the file, the line (when known), the dotted key
 //! (`treatment[0].drug`) and what is wrong, with a "did you mean" suggestion
 //! for misspelt keys and ids.
+//!
+//! Treatments are also checked against [`REGIMENS`], one row per drug and
+//! route with the usual regimen: an `every_days` shorter than the drug's
+//! minimum interval (7 days for a monthly or 6-monthly antibody, 30 days for
+//! zoledronic acid) and a single dose above 10 times the usual one are errors
+//! whose message names the usual regimen. `dose_mg_per_kg` is allowed for
+//! humans as for mice: it is multiplied by the body weight and checked like a
+//! dose in mg; a mouse's usual dose per kg is the human one scaled by body
+//! surface area, or the contract's mouse dose for drugs with no human regimen.
 
 use std::collections::BTreeMap;
 use std::fmt;
