@@ -36,6 +36,15 @@
 //! naming the file, the line (when known), the dotted key
 //! (`treatment[0].drug`) and what is wrong, with a "did you mean" suggestion
 //! for misspelt keys and ids.
+//!
+//! Treatments are also checked against [`REGIMENS`], one row per drug and
+//! route with the usual regimen: an `every_days` shorter than the drug's
+//! minimum interval (7 days for a monthly or 6-monthly antibody, 30 days for
+//! zoledronic acid) and a single dose above 10 times the usual one are errors
+//! whose message names the usual regimen. `dose_mg_per_kg` is allowed for
+//! humans as for mice: it is multiplied by the body weight and checked like a
+//! dose in mg; a mouse's usual dose per kg is the human one scaled by body
+//! surface area, or the contract's mouse dose for drugs with no human regimen.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1115,7 +1124,7 @@ fn parse_scenario(ctx: &Ctx<'_>, root: &DeTable<'_>) -> Res<Scenario> {
         Some(section) => parse_estrogen(&section, &subject, &simulation)?,
         None => EstrogenProfile::default_for(subject.species, subject.sex),
     };
-    let treatments = parse_treatments(&root, &simulation)?;
+    let treatments = parse_treatments(&root, &subject, &simulation)?;
     Ok(Scenario {
         subject,
         estrogen,
@@ -1340,7 +1349,11 @@ fn parse_estrogen(
     }
 }
 
-fn parse_treatments(root: &Section<'_, '_, '_>, sim: &Simulation) -> Res<Vec<Treatment>> {
+fn parse_treatments(
+    root: &Section<'_, '_, '_>,
+    subject: &Subject,
+    sim: &Simulation,
+) -> Res<Vec<Treatment>> {
     let Some(value) = root.get("treatment") else {
         return Ok(Vec::new());
     };
@@ -1370,12 +1383,12 @@ fn parse_treatments(root: &Section<'_, '_, '_>, sim: &Simulation) -> Res<Vec<Tre
             path,
             span: item.span(),
         };
-        treatments.push(parse_treatment(&section, sim)?);
+        treatments.push(parse_treatment(&section, subject, sim)?);
     }
     Ok(treatments)
 }
 
-fn parse_treatment(s: &Section<'_, '_, '_>, sim: &Simulation) -> Res<Treatment> {
+fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation) -> Res<Treatment> {
     s.check_keys(&[
         "drug",
         "dose_mg",
@@ -1493,6 +1506,7 @@ fn parse_treatment(s: &Section<'_, '_, '_>, sim: &Simulation) -> Res<Treatment> 
             ));
         }
     }
+    check_regimen(s, subject, drug, route, dose, every_days)?;
     if let Some(every) = every_days {
         let end = stop_day.unwrap_or(sim.duration_days).min(sim.duration_days);
         #[allow(clippy::cast_precision_loss)]
@@ -1529,6 +1543,315 @@ fn parse_treatment(s: &Section<'_, '_, '_>, sim: &Simulation) -> Res<Treatment> 
         stop_day,
         infusion_hours,
     })
+}
+
+// ---------------------------------------------------------------------------
+// Regimens: the usual dose and the limits a treatment is checked against
+// ---------------------------------------------------------------------------
+
+/// Mouse-to-human dose conversion by body surface area: a mouse dose in mg/kg
+/// is about 12.3 times the human one (FDA 2005 guidance on the maximum safe
+/// starting dose, Table 1: Km 3 for the mouse, 37 for the adult human).
+pub const MOUSE_PER_HUMAN_MG_PER_KG: f64 = 37.0 / 3.0;
+/// The adult body weight the usual human doses are written for.
+pub const REFERENCE_ADULT_KG: f64 = 70.0;
+/// A single dose above this multiple of the usual one is refused.
+pub const MAX_DOSE_MULTIPLE: f64 = 10.0;
+
+/// The usual single dose of a regimen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UsualDose {
+    /// An adult human dose in mg (mouse doses are scaled by body surface area).
+    HumanMg(f64),
+    /// A mouse dose in mg/kg, for drugs with no human regimen (human doses are
+    /// scaled by body surface area).
+    MouseMgPerKg(f64),
+}
+
+/// The usual regimen of a drug by one route, and the shortest dosing interval
+/// a scenario may give it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Regimen {
+    pub drug: Drug,
+    pub route: Route,
+    pub usual_dose: UsualDose,
+    /// The usual dosing interval in days.
+    pub usual_every_days: f64,
+    /// A shorter `every_days` is an error: the drug is not given that often.
+    pub min_every_days: f64,
+    /// Why the minimum interval is what it is.
+    pub why: &'static str,
+}
+
+const fn regimen(
+    drug: Drug,
+    route: Route,
+    usual_dose: UsualDose,
+    usual_every_days: f64,
+    min_every_days: f64,
+    why: &'static str,
+) -> Regimen {
+    Regimen {
+        drug,
+        route,
+        usual_dose,
+        usual_every_days,
+        min_every_days,
+        why,
+    }
+}
+
+/// Every drug and route of the contract with its usual regimen (SYSTEM.md's
+/// table) and its minimum dosing interval. Exercise has no regimen.
+pub const REGIMENS: &[Regimen] = {
+    use Drug::*;
+    use Route::*;
+    use UsualDose::{HumanMg, MouseMgPerKg};
+    &[
+        regimen(
+            Estradiol,
+            Oral,
+            HumanMg(1.0),
+            1.0,
+            0.5,
+            "a daily tablet, at most split in two",
+        ),
+        regimen(
+            Estradiol,
+            Transdermal,
+            HumanMg(0.05),
+            1.0,
+            0.5,
+            "the amount a patch delivers per day",
+        ),
+        regimen(Raloxifene, Oral, HumanMg(60.0), 1.0, 0.5, "a daily tablet"),
+        regimen(
+            Testosterone,
+            Transdermal,
+            HumanMg(50.0),
+            1.0,
+            0.5,
+            "a daily gel",
+        ),
+        regimen(
+            Testosterone,
+            Intramuscular,
+            HumanMg(100.0),
+            7.0,
+            3.0,
+            "an oily depot that releases over days",
+        ),
+        regimen(
+            Alendronate,
+            Oral,
+            HumanMg(70.0),
+            7.0,
+            1.0,
+            "at most one tablet a day (10 mg daily or 70 mg weekly)",
+        ),
+        regimen(
+            ZoledronicAcid,
+            Intravenous,
+            HumanMg(5.0),
+            DAYS_PER_YEAR,
+            30.0,
+            "a yearly infusion; repeat infusions within a month are not given",
+        ),
+        regimen(
+            Denosumab,
+            Subcutaneous,
+            HumanMg(60.0),
+            182.0,
+            7.0,
+            "a 6-monthly antibody",
+        ),
+        regimen(
+            Teriparatide,
+            Subcutaneous,
+            HumanMg(0.02),
+            1.0,
+            0.5,
+            "a daily injection",
+        ),
+        regimen(
+            Romosozumab,
+            Subcutaneous,
+            HumanMg(210.0),
+            30.4375,
+            7.0,
+            "a monthly antibody",
+        ),
+        regimen(
+            AntiTnf,
+            Subcutaneous,
+            HumanMg(50.0),
+            7.0,
+            3.0,
+            "a weekly injection (or half of it twice a week)",
+        ),
+        regimen(
+            EvBiogenesisInhibitor,
+            Intraperitoneal,
+            MouseMgPerKg(2.5),
+            2.0,
+            1.0,
+            "at most daily in mice",
+        ),
+        regimen(
+            EvBiogenesisInhibitor,
+            Oral,
+            MouseMgPerKg(2.5),
+            2.0,
+            1.0,
+            "at most daily in mice",
+        ),
+        regimen(
+            EvNeutralizingAntibody,
+            Intravenous,
+            MouseMgPerKg(10.0),
+            7.0,
+            2.0,
+            "a weekly antibody",
+        ),
+        regimen(
+            EvNeutralizingAntibody,
+            Intraperitoneal,
+            MouseMgPerKg(10.0),
+            7.0,
+            2.0,
+            "a weekly antibody",
+        ),
+        regimen(
+            Senolytic,
+            Oral,
+            HumanMg(100.0),
+            1.0,
+            1.0,
+            "intermittent, at most daily (2 consecutive days every 28 days)",
+        ),
+        regimen(
+            CalciumVitaminD,
+            Oral,
+            HumanMg(1000.0),
+            1.0,
+            0.25,
+            "a daily supplement, at most split in four",
+        ),
+    ]
+};
+
+impl Regimen {
+    /// The usual regimen of `drug` by `route`; `None` for exercise.
+    pub fn of(drug: Drug, route: Route) -> Option<&'static Regimen> {
+        REGIMENS.iter().find(|r| r.drug == drug && r.route == route)
+    }
+
+    /// The usual single dose in mg/kg for `species`.
+    pub fn usual_mg_per_kg(&self, species: Species) -> f64 {
+        let human = match self.usual_dose {
+            UsualDose::HumanMg(mg) => mg / REFERENCE_ADULT_KG,
+            UsualDose::MouseMgPerKg(x) => x / MOUSE_PER_HUMAN_MG_PER_KG,
+        };
+        match species {
+            Species::Human => human,
+            Species::Mouse => human * MOUSE_PER_HUMAN_MG_PER_KG,
+        }
+    }
+
+    /// The usual single dose in mg for a subject of `species` weighing
+    /// `body_weight_kg` (an adult human's is the usual dose itself, whatever
+    /// the weight).
+    pub fn usual_mg(&self, species: Species, body_weight_kg: f64) -> f64 {
+        match (species, self.usual_dose) {
+            (Species::Human, UsualDose::HumanMg(mg)) => mg,
+            _ => self.usual_mg_per_kg(species) * body_weight_kg,
+        }
+    }
+
+    /// The usual regimen in words, e.g. "210 mg every 30.4 days".
+    pub fn describe(&self) -> String {
+        let dose = match self.usual_dose {
+            UsualDose::HumanMg(mg) => format!("{} mg", short(mg)),
+            UsualDose::MouseMgPerKg(x) => format!("mouse {} mg/kg", short(x)),
+        };
+        let every = if self.usual_every_days == 1.0 {
+            "every day".to_string()
+        } else {
+            format!("every {} days", short(self.usual_every_days))
+        };
+        format!("{dose} {} {every}", self.route)
+    }
+
+    /// The usual dose for this species, in words.
+    fn usual_for(&self, species: Species, body_weight_kg: f64) -> String {
+        match (species, self.usual_dose) {
+            (Species::Human, UsualDose::HumanMg(mg)) => format!("{} mg", short(mg)),
+            (Species::Mouse, UsualDose::MouseMgPerKg(x)) => format!("{} mg/kg", short(x)),
+            _ => format!(
+                "{} mg/kg ({} mg at {} kg), scaled by body surface area from {}",
+                short(self.usual_mg_per_kg(species)),
+                short(self.usual_mg(species, body_weight_kg)),
+                short(body_weight_kg),
+                self.describe()
+            ),
+        }
+    }
+}
+
+/// A number with at most 3 significant decimals, without trailing zeros.
+fn short(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// The regimen checks of one treatment: the dosing interval against the
+/// drug's minimum, the dose against ten times the usual single dose for the
+/// subject's species. `dose_mg_per_kg` is allowed for humans too (it is
+/// converted with the body weight and checked like a dose in mg).
+fn check_regimen(
+    s: &Section<'_, '_, '_>,
+    subject: &Subject,
+    drug: Drug,
+    route: Option<Route>,
+    dose: DoseAmount,
+    every_days: Option<f64>,
+) -> Res<()> {
+    let Some(regimen) = route.and_then(|r| Regimen::of(drug, r)) else {
+        return Ok(());
+    };
+    if let Some(every) = every_days {
+        if every < regimen.min_every_days {
+            return Err(s.bad_value(
+                "every_days",
+                &format!(
+                    "is too short for {drug} by the {} route ({}; usual regimen {}): give every_days of at least {}",
+                    regimen.route,
+                    regimen.why,
+                    regimen.describe(),
+                    short(regimen.min_every_days)
+                ),
+            ));
+        }
+    }
+    let (key, mg) = match dose {
+        DoseAmount::Mg(mg) => ("dose_mg", mg),
+        DoseAmount::MgPerKg(x) => ("dose_mg_per_kg", x * subject.body_weight_kg),
+        DoseAmount::Intensity(_) => return Ok(()),
+    };
+    let usual = regimen.usual_mg(subject.species, subject.body_weight_kg);
+    if mg > MAX_DOSE_MULTIPLE * usual {
+        return Err(s.bad_value(
+            key,
+            &format!(
+                "is more than {} times the usual single dose of {drug} for a {} ({}): check the units (mg, not ug) or the dose",
+                short(MAX_DOSE_MULTIPLE),
+                subject.species,
+                regimen.usual_for(subject.species, subject.body_weight_kg)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Section<'_, '_, '_> {
@@ -1838,6 +2161,85 @@ mod tests {
         assert_eq!(Route::ALL.len(), 6);
     }
 
+    #[test]
+    fn every_drug_route_has_a_regimen_and_the_usual_one_parses() {
+        for drug in Drug::ALL {
+            for route in drug.routes() {
+                let r = Regimen::of(*drug, *route)
+                    .unwrap_or_else(|| panic!("no regimen for {drug} {route}"));
+                assert!(r.min_every_days > 0.0 && r.min_every_days <= r.usual_every_days);
+                for (species, sex) in [(Species::Human, Sex::Female), (Species::Mouse, Sex::Male)] {
+                    let weight = Subject::default_body_weight_kg(species, sex);
+                    let mg = r.usual_mg(species, weight);
+                    let text = format!(
+                        "[subject]\nspecies = \"{species}\"\nsex = \"{sex}\"\nage_years = 60\n\n[[treatment]]\ndrug = \"{drug}\"\nroute = \"{route}\"\ndose_mg = {mg:?}\nevery_days = {:?}\n",
+                        r.usual_every_days
+                    );
+                    assert!(
+                        parse(&text).is_ok(),
+                        "{drug} {route}: {text}\n{:?}",
+                        parse(&text)
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            REGIMENS.len(),
+            Drug::ALL.iter().map(|d| d.routes().len()).sum::<usize>()
+        );
+        // Body-surface-area scaling: the mouse gets ~12 times the human dose per kg.
+        let r = Regimen::of(Drug::AntiTnf, Route::Subcutaneous).expect("anti_tnf");
+        assert!((r.usual_mg_per_kg(Species::Mouse) - 50.0 / 70.0 * 37.0 / 3.0).abs() < 1e-12);
+        assert_eq!(r.usual_mg(Species::Human, 120.0), 50.0);
+        assert_eq!(r.describe(), "50 mg subcutaneous every 7 days");
+    }
+
+    #[test]
+    fn regimens_outside_the_usual_are_errors_that_name_it() {
+        let e = err(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"romosozumab\"\ndose_mg = 210\nevery_days = 2\n"
+        ));
+        assert_eq!(e.key, "treatment[0].every_days");
+        assert!(e.message.contains("at least 7"), "{e}");
+        assert!(
+            e.message.contains("210 mg subcutaneous every 30.438 days"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 601\n"
+        ));
+        assert_eq!(e.key, "treatment[0].dose_mg");
+        assert!(
+            e.message
+                .contains("usual single dose of denosumab for a human (60 mg)"),
+            "{e}"
+        );
+        // Exactly ten times is still allowed.
+        assert!(parse(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 600\n"
+        ))
+        .is_ok());
+        // mg/kg for a human is converted with the body weight: 10 mg/kg at 70 kg is 700 mg.
+        let e = err(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"denosumab\"\ndose_mg_per_kg = 10\n"
+        ));
+        assert_eq!(e.key, "treatment[0].dose_mg_per_kg");
+        assert!(parse(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"denosumab\"\ndose_mg_per_kg = 1\n"
+        ))
+        .is_ok());
+        // A mouse is checked per kg, scaled by body surface area.
+        let mouse = "[subject]\nspecies = \"mouse\"\nsex = \"female\"\nage_weeks = 16\n";
+        assert!(parse(&format!(
+            "{mouse}[[treatment]]\ndrug = \"anti_tnf\"\ndose_mg_per_kg = 10\nevery_days = 3.5\n"
+        ))
+        .is_ok());
+        let e = err(&format!(
+            "{mouse}[[treatment]]\ndrug = \"anti_tnf\"\ndose_mg_per_kg = 100\n"
+        ));
+        assert!(e.message.contains("mg/kg"), "{e}");
+    }
+
     // --- property tests ---------------------------------------------------
 
     fn finite() -> impl Strategy<Value = f64> {
@@ -1914,23 +2316,26 @@ mod tests {
         }
     }
 
-    fn treatment(duration: f64) -> impl Strategy<Value = Treatment> {
+    /// A treatment that passes the regimen checks for this subject: the
+    /// interval no shorter than the drug's minimum, the dose below ten times
+    /// the usual one.
+    fn treatment(duration: f64, species: Species, weight: f64) -> impl Strategy<Value = Treatment> {
         (
             prop::sample::select(Drug::ALL.to_vec()),
             0.0..=duration,
-            prop::option::of(0.1..400.0f64),
+            prop::option::of(0.0..400.0f64),
             prop::option::of(0.0..5000.0f64),
-            0.0..1000.0f64,
+            0.0..0.99f64,
             any::<bool>(),
             any::<prop::sample::Index>(),
             prop::option::of(0.01..48.0f64),
         )
             .prop_map(
-                move |(drug, start_day, every, stop_extra, amount, per_kg, route_ix, infusion)| {
+                move |(drug, start_day, every, stop_extra, share, per_kg, route_ix, infusion)| {
                     if drug.is_exercise() {
                         return Treatment {
                             drug,
-                            dose: DoseAmount::Intensity(amount),
+                            dose: DoseAmount::Intensity(share * 3.0),
                             route: None,
                             start_day,
                             every_days: None,
@@ -1939,6 +2344,10 @@ mod tests {
                         };
                     }
                     let route = route_ix.get(drug.routes());
+                    let regimen =
+                        Regimen::of(drug, *route).expect("every drug route has a regimen");
+                    let every = every.map(|e| e + regimen.min_every_days);
+                    let limit = MAX_DOSE_MULTIPLE * regimen.usual_mg(species, weight);
                     let infusion_hours = match (route, infusion) {
                         (Route::Intravenous, Some(h)) if every.is_none_or(|e| h / 24.0 <= e) => {
                             Some(h)
@@ -1948,9 +2357,9 @@ mod tests {
                     Treatment {
                         drug,
                         dose: if per_kg {
-                            DoseAmount::MgPerKg(amount)
+                            DoseAmount::MgPerKg(share * limit / weight)
                         } else {
-                            DoseAmount::Mg(amount)
+                            DoseAmount::Mg(share * limit)
                         },
                         route: Some(*route),
                         start_day,
@@ -1965,7 +2374,14 @@ mod tests {
     fn scenario() -> impl Strategy<Value = Scenario> {
         (subject(), simulation()).prop_flat_map(|(subject, simulation)| {
             let estrogen = estrogen(subject.sex, simulation.duration_days);
-            let treatments = prop::collection::vec(treatment(simulation.duration_days), 0..4);
+            let treatments = prop::collection::vec(
+                treatment(
+                    simulation.duration_days,
+                    subject.species,
+                    subject.body_weight_kg,
+                ),
+                0..4,
+            );
             (Just(subject), estrogen, treatments, Just(simulation)).prop_map(
                 |(subject, estrogen, treatments, simulation)| Scenario {
                     subject,

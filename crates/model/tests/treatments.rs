@@ -1,4 +1,5 @@
-//! Treatments: denosumab, alendronate, zoledronic acid, estradiol and raloxifene against the
+//! Treatments: denosumab, alendronate, zoledronic acid, estradiol, raloxifene, testosterone,
+//! romosozumab, anti-TNF and exercise against the
 //! published figures they are meant to reproduce, and the behaviour each must show (onset,
 //! offset, rebound, persistence, partial agonism). Each test compares the model with a figure or
 //! a property from outside it, so a wrong drug layer makes it fail. A published figure the model
@@ -101,6 +102,74 @@ fn raloxifene(stop: Option<f64>) -> Treatment {
     dose(Drug::Raloxifene, 60.0, Route::Oral, Some(1.0), stop)
 }
 
+fn testosterone_gel(stop: Option<f64>) -> Treatment {
+    dose(
+        Drug::Testosterone,
+        50.0,
+        Route::Transdermal,
+        Some(1.0),
+        stop,
+    )
+}
+
+fn testosterone_im(stop: Option<f64>) -> Treatment {
+    dose(
+        Drug::Testosterone,
+        100.0,
+        Route::Intramuscular,
+        Some(7.0),
+        stop,
+    )
+}
+
+fn romosozumab(stop: Option<f64>) -> Treatment {
+    dose(
+        Drug::Romosozumab,
+        210.0,
+        Route::Subcutaneous,
+        Some(30.4),
+        stop,
+    )
+}
+
+fn anti_tnf(stop: Option<f64>) -> Treatment {
+    dose(Drug::AntiTnf, 50.0, Route::Subcutaneous, Some(7.0), stop)
+}
+
+fn exercise(intensity: f64, stop: Option<f64>) -> Treatment {
+    Treatment {
+        drug: Drug::Exercise,
+        dose: DoseAmount::Intensity(intensity),
+        route: None,
+        start_day: START,
+        every_days: None,
+        stop_day: stop,
+        infusion_hours: None,
+    }
+}
+
+fn man(age_years: f64, years: f64) -> Scenario {
+    let mut sc = woman(age_years, years);
+    sc.subject.sex = Sex::Male;
+    sc.subject.body_weight_kg = Subject::default_body_weight_kg(Species::Human, Sex::Male);
+    sc.estrogen = EstrogenProfile::AgeRelatedDecline;
+    sc
+}
+
+/// A C57BL/6 female mouse of 16 weeks, ovariectomized (or sham-operated) on day 0.
+fn mouse(ovariectomy: bool, days: f64) -> Scenario {
+    let mut sc = woman(16.0 * 7.0 / DAYS_PER_YEAR, days / DAYS_PER_YEAR);
+    sc.simulation.duration_days = days;
+    sc.subject.species = Species::Mouse;
+    sc.subject.body_weight_kg = Subject::default_body_weight_kg(Species::Mouse, Sex::Female);
+    sc.estrogen = if ovariectomy {
+        EstrogenProfile::Ovariectomy { day: 0.0 }
+    } else {
+        EstrogenProfile::Sham
+    };
+    sc
+}
+
 /// A run's columns, with one output per day from day 0.
 struct Run(Table);
 
@@ -127,6 +196,14 @@ impl Run {
     fn at(&self, name: &str, day: f64) -> f64 {
         let c = self.col(name);
         let k = day.round() as usize;
+        assert!(k < c.len(), "day {day} is after the end of the run");
+        c[k]
+    }
+
+    /// Column `name` on day `day` of a run with outputs every `step` days.
+    fn at_step(&self, name: &str, step: f64, day: f64) -> f64 {
+        let c = self.col(name);
+        let k = (day / step).round() as usize;
         assert!(k < c.len(), "day {day} is after the end of the run");
         c[k]
     }
@@ -168,6 +245,10 @@ fn is_drug_state(name: &str) -> bool {
         "estradiol_skin",
         "estradiol_exogenous",
         "raloxifene_",
+        "testosterone_",
+        "romosozumab_",
+        "dkk1_compensation",
+        "anti_tnf_",
     ]
     .iter()
     .any(|p| name.starts_with(p))
@@ -180,7 +261,7 @@ fn without_a_dose_every_drug_term_is_exactly_zero() {
         .filter(|&i| is_drug_state(&m.states[i].name))
         .collect();
     assert!(
-        drug_states.len() >= 14,
+        drug_states.len() >= 21,
         "only {} drug states",
         drug_states.len()
     );
@@ -205,6 +286,11 @@ fn without_a_dose_every_drug_term_is_exactly_zero() {
         "denosumab_ug_ml",
         "raloxifene_ng_ml",
         "osteomorphs",
+        "testosterone_exogenous_ng_dl",
+        "romosozumab_ug_ml",
+        "sclerostin_held_by_romosozumab",
+        "anti_tnf_ug_ml",
+        "tnf_held_by_anti_tnf",
     ] {
         assert!(
             run.col(name).iter().all(|v| *v == 0.0),
@@ -589,6 +675,322 @@ fn raloxifene_is_a_partial_agonist() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Testosterone
+// ---------------------------------------------------------------------------------------------
+
+/// Mean of `name` over `[from, to)` days of a run with outputs every `step` days from day 0.
+fn mean_over(run: &Run, name: &str, step: f64, from: f64, to: f64) -> f64 {
+    let c = run.col(name);
+    let (i, j) = ((from / step).round() as usize, (to / step).round() as usize);
+    assert!(j <= c.len(), "the run ends before day {to}");
+    c[i..j].iter().sum::<f64>() / (j - i) as f64
+}
+
+#[test]
+fn testosterone_gel_and_injections_reach_replacement_levels() {
+    let step = 0.125;
+    let mut sc = man(70.0, 60.0 / DAYS_PER_YEAR);
+    sc.simulation.output_every_days = step;
+    let gel = Run::treated(sc.clone(), vec![testosterone_gel(None)]);
+    let im = Run::treated(sc, vec![testosterone_im(None)]);
+    // AndroGel 1% label: 50 mg/day keeps the 24-hour average of serum testosterone in the normal
+    // male range (300-1000 ng/dL); 100 mg/week of an ester keeps men in the mid-to-high normal
+    // range. Averages over a week at steady state, days 49-56.
+    let t_gel = mean_over(&gel, "testosterone_exogenous_ng_dl", step, 49.0, 56.0);
+    let t_im = mean_over(&im, "testosterone_exogenous_ng_dl", step, 49.0, 56.0);
+    assert!((300.0..=800.0).contains(&t_gel), "gel: {t_gel:.0} ng/dL");
+    assert!(
+        (600.0..=1300.0).contains(&t_im),
+        "injections: {t_im:.0} ng/dL"
+    );
+    // Aromatization raises estradiol by a few tens of pg/mL at most (Longcope 1969 transfer
+    // constant 0.39%); more testosterone, more estradiol.
+    let rise = |r: &Run| {
+        mean_over(r, "estradiol_total_pg_ml", step, 49.0, 56.0)
+            - mean_over(r, "estradiol_pg_ml", step, 49.0, 56.0)
+    };
+    let (e_gel, e_im) = (rise(&gel), rise(&im));
+    assert!(
+        (5.0..=40.0).contains(&e_gel) && e_gel < e_im && e_im < 60.0,
+        "estradiol rise: gel {e_gel:.1}, injections {e_im:.1} pg/mL"
+    );
+    // The ester depot releases over days: a week after an injection most of it is gone from
+    // the depot but the serum level is not back to zero.
+    let trough = im.at_step("testosterone_exogenous_ng_dl", step, 56.0);
+    assert!(trough > 0.3 * t_im, "trough {trough:.0} vs mean {t_im:.0}");
+}
+
+#[test]
+fn testosterone_protects_bone_through_aromatization_in_men_and_women() {
+    for sc in [man(70.0, 2.0), woman(60.0, 2.0)] {
+        let sex = sc.subject.sex;
+        let placebo = Run::of(&sc);
+        let treated = Run::treated(sc.clone(), vec![testosterone_gel(None)]);
+        let d = versus_placebo(&treated, &placebo, SPINE, years(2.0));
+        assert!(
+            (0.5..=6.0).contains(&d),
+            "{sex:?}: testosterone gel, spine vs untreated at 2 years {d:.2}"
+        );
+        // Without aromatase the model has no other route from testosterone to bone.
+        let mut blocked = sc;
+        blocked
+            .subject
+            .parameters
+            .insert("testosterone_to_estradiol_transfer".into(), 0.0);
+        let blocked_placebo = Run::of(&blocked);
+        let blocked_treated = Run::treated(blocked, vec![testosterone_gel(None)]);
+        let d0 = versus_placebo(&blocked_treated, &blocked_placebo, SPINE, years(2.0));
+        assert!(d0.abs() < 0.01, "{sex:?}: {d0:.3} without aromatization");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Romosozumab
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn romosozumab_serum_levels_follow_the_label() {
+    let single = Treatment {
+        every_days: None,
+        ..romosozumab(None)
+    };
+    let run = Run::treated(woman(70.0, 0.3), vec![single]);
+    let c = run.col("romosozumab_ug_ml");
+    let (k_max, c_max) = c
+        .iter()
+        .enumerate()
+        .fold((0, 0.0), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
+    // Evenity label: Cmax 22.2 (SD 5.8) ug/mL, median Tmax 5 days (2-7), AUC 389 (SD 127)
+    // ug*day/mL, effective half-life 12.8 days.
+    within("romosozumab Cmax (ug/mL)", c_max, 22.2, 5.8);
+    let t_max = k_max as f64 - START;
+    assert!((2.0..=7.0).contains(&t_max), "Tmax {t_max} days");
+    let auc: f64 = c.iter().sum();
+    within("romosozumab AUC (ug*day/mL)", auc, 389.0, 2.0 * 127.0);
+    let half_life = 20.0 * 2f64.ln()
+        / (run.at("romosozumab_ug_ml", t_max + START + 5.0)
+            / run.at("romosozumab_ug_ml", t_max + START + 25.0))
+        .ln();
+    within(
+        "romosozumab effective half-life (days)",
+        half_life,
+        12.8,
+        4.0,
+    );
+}
+
+#[test]
+fn romosozumab_raises_formation_first_then_it_wanes_while_resorption_stays_down() {
+    let sc = woman(70.0, 1.0);
+    let placebo = Run::of(&sc);
+    let treated = Run::treated(sc, vec![romosozumab(None)]);
+    let rel = |name: &str, day: f64| treated.at(name, day) / placebo.at(name, day) - 1.0;
+    // P1NP peaks within the first three months, more than +60% (McClung 2014 N Engl J Med
+    // 370:412; Padhi 2014 J Clin Pharmacol 54:168: +66 to +147%).
+    let (peak_day, peak) = (1..=90)
+        .map(|d| (d, rel("p1np_ng_ml", f64::from(d))))
+        .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
+    assert!(
+        peak > 0.6 && (14..=75).contains(&peak_day),
+        "P1NP peak {:+.0}% on day {peak_day}",
+        100.0 * peak
+    );
+    // Formation leads: two weeks in, P1NP has moved more than CTX.
+    assert!(rel("p1np_ng_ml", 15.0) > rel(CTX, 15.0).abs());
+    // Then formation wanes on continued dosing: back below a third of its peak rise at 12
+    // months (FRAME: P1NP near baseline by month 9-12).
+    let late = rel("p1np_ng_ml", years(1.0));
+    assert!(late < peak / 3.0, "P1NP {:+.0}% at 12 months", 100.0 * late);
+    // Resorption falls (CTX -15 to -50%, Padhi 2014) and stays below placebo through the year.
+    for m in [2.0, 6.0, 12.0] {
+        let ctx = rel(CTX, m * 30.44);
+        assert!(
+            (-0.6..=-0.15).contains(&ctx),
+            "CTX {:+.0}% at month {m}",
+            100.0 * ctx
+        );
+    }
+}
+
+/// FRAME (Cosman 2016 N Engl J Med 375:1532): romosozumab 210 mg monthly for 12 months, lumbar
+/// spine +13.3% and total hip +6.8% over placebo. A generous band: the model must give a large
+/// gain at both sites, spine 7-20 points and hip 4-10 points.
+#[test]
+fn romosozumab_frame_large_gain_at_twelve_months() {
+    let sc = woman(70.0, 1.0);
+    let placebo = Run::of(&sc);
+    let treated = Run::treated(sc, vec![romosozumab(None)]);
+    let spine = versus_placebo(&treated, &placebo, SPINE, years(1.0));
+    let hip = versus_placebo(&treated, &placebo, HIP, years(1.0));
+    assert!((7.0..=20.0).contains(&spine), "spine {spine:.1} points");
+    assert!((4.0..=10.0).contains(&hip), "hip {hip:.1} points");
+    assert!(
+        spine > hip,
+        "spine {spine:.1} should gain more than hip {hip:.1}"
+    );
+}
+
+/// FRAME spine at its published spread: +13.3 +- 2.5 points.
+#[test]
+#[ignore = "the spine gain saturates near +9 points at 6-12 months: the trabecular mechanostat of the tissue layer (formation per osteoblast falls as (setpoint / BV/TV)^6) takes back most of a formation surge; total hip (+6.9 vs +6.8 published) is met"]
+fn romosozumab_frame_lumbar_spine_cosman_2016() {
+    let sc = woman(70.0, 1.0);
+    let placebo = Run::of(&sc);
+    let treated = Run::treated(sc, vec![romosozumab(None)]);
+    let spine = versus_placebo(&treated, &placebo, SPINE, years(1.0));
+    within(
+        "romosozumab spine vs placebo at 12 months",
+        spine,
+        13.3,
+        2.5,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anti-TNF
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn anti_tnf_serum_levels_follow_single_dose_studies() {
+    let single = dose(Drug::AntiTnf, 25.0, Route::Subcutaneous, None, None);
+    let run = Run::treated(woman(40.0, 0.1), vec![single]);
+    let c = run.col("anti_tnf_ug_ml");
+    let (k_max, c_max) = c
+        .iter()
+        .enumerate()
+        .fold((0, 0.0), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
+    // Korth-Bradley 2000 Ann Pharmacother 34:161: 25 mg SC, Cmax 1.46 +- 0.72 mg/L at 51 +- 14
+    // h, half-life 68 +- 19 h.
+    within("anti-TNF Cmax (mg/L)", c_max, 1.46, 0.72);
+    let t_max = k_max as f64 - START;
+    assert!((1.0..=4.0).contains(&t_max), "Tmax {t_max} days");
+    let half_life = 7.0 * 2f64.ln()
+        / (run.at("anti_tnf_ug_ml", START + 7.0) / run.at("anti_tnf_ug_ml", START + 14.0)).ln();
+    within("anti-TNF half-life (h)", 24.0 * half_life, 68.0, 2.0 * 19.0);
+}
+
+fn mouse_anti_tnf() -> Treatment {
+    Treatment {
+        dose: DoseAmount::MgPerKg(1.0),
+        start_day: 0.0,
+        ..dose(Drug::AntiTnf, 0.0, Route::Subcutaneous, Some(3.5), None)
+    }
+}
+
+/// TNF blockade from the day of ovariectomy prevents the trabecular loss (Kimble 1997 J Bone
+/// Miner Res 12:935, TNF binding protein for 2 weeks; Roggia 2001 PNAS 98:13960, TNF-deficient
+/// mice): anti-TNF 1 mg/kg twice a week keeps at least two thirds of what ovariectomy takes.
+#[test]
+fn anti_tnf_prevents_most_trabecular_loss_after_ovariectomy_in_mice() {
+    let days = 28.0;
+    let sham = Run::of(&mouse(false, days));
+    let ovx = Run::of(&mouse(true, days));
+    let treated = Run::treated(mouse(true, days), vec![mouse_anti_tnf()]);
+    let bv = |r: &Run| r.at("trabecular_bv_tv", days);
+    let loss = bv(&sham) - bv(&ovx);
+    let treated_loss = bv(&sham) - bv(&treated);
+    assert!(loss > 0.1 * bv(&sham), "untreated loss only {loss:.4}");
+    assert!(
+        treated_loss < loss / 3.0,
+        "BV/TV sham {:.4}, ovariectomy {:.4}, ovariectomy + anti-TNF {:.4}",
+        bv(&sham),
+        bv(&ovx),
+        bv(&treated)
+    );
+}
+
+/// Kimble 1997 saw no effect of TNF blockade in sham-operated mice.
+#[test]
+#[ignore = "in the mouse parameter set TNF carries most of basal osteoclastogenesis (`tnf_effect_on_osteoclastogenesis` = 3 in subjects.toml, fitted to O2), so blocking it in intact mice raises BV/TV by ~20% in 4 weeks, and ovariectomized treated mice end above sham"]
+fn anti_tnf_leaves_sham_mice_unchanged_kimble_1997() {
+    let days = 28.0;
+    let sham = Run::of(&mouse(false, days));
+    let treated = Run::treated(mouse(false, days), vec![mouse_anti_tnf()]);
+    let change = treated.at("trabecular_bv_tv", days) / sham.at("trabecular_bv_tv", days) - 1.0;
+    assert!(change.abs() < 0.05, "BV/TV {:+.0}%", 100.0 * change);
+}
+
+/// Charatcharoenwitthaya 2007 J Bone Miner Res 22:724: after estrogen withdrawal in early
+/// postmenopausal women, etanercept 25 mg twice a week cut the 3-week rise of serum CTX by about
+/// half. Here: a 50-year-old woman whose estrogen is withdrawn on day 0 (surgically), with and
+/// without etanercept from the same day; the rise is cut by 30-75%.
+#[test]
+fn anti_tnf_halves_the_resorption_rise_after_estrogen_withdrawal() {
+    let mut replete = woman(50.0, 0.2);
+    replete.estrogen = EstrogenProfile::Constant;
+    let mut withdrawn = replete.clone();
+    withdrawn.estrogen = EstrogenProfile::Ovariectomy { day: 0.0 };
+    let before = Run::of(&replete);
+    let untreated = Run::of(&withdrawn);
+    let treated = Run::treated(
+        withdrawn,
+        vec![Treatment {
+            start_day: 0.0,
+            ..dose(Drug::AntiTnf, 25.0, Route::Subcutaneous, Some(3.5), None)
+        }],
+    );
+    let day = 21.0;
+    let rise = |r: &Run| r.at(CTX, day) / before.at(CTX, day) - 1.0;
+    let (without, with) = (rise(&untreated), rise(&treated));
+    assert!(without > 0.15, "CTX rise without treatment {without:.2}");
+    let cut = 1.0 - with / without;
+    assert!(
+        (0.3..=0.75).contains(&cut),
+        "CTX rise at 3 weeks: {:+.0}% untreated, {:+.0}% on etanercept",
+        100.0 * without,
+        100.0 * with
+    );
+}
+
+#[test]
+fn anti_tnf_lowers_resorption_modestly_in_postmenopausal_women() {
+    let sc = woman(60.0, 0.5);
+    let placebo = Run::of(&sc);
+    let treated = Run::treated(sc, vec![anti_tnf(None)]);
+    let ctx = treated.at(CTX, 180.0) / placebo.at(CTX, 180.0) - 1.0;
+    assert!(
+        (-0.4..=-0.1).contains(&ctx),
+        "CTX {:+.0}% at 6 months",
+        100.0 * ctx
+    );
+    assert!(treated.at("tnf_alpha_pg_ml", 180.0) < 0.6 * placebo.at("tnf_alpha_pg_ml", 180.0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exercise
+// ---------------------------------------------------------------------------------------------
+
+/// Exercise programmes in postmenopausal women raise lumbar spine BMD by about 1% over usual
+/// activity in a year (Howe 2011 Cochrane Database Syst Rev CD000333: +0.85%, 95% CI 0.62-1.07,
+/// all programmes; up to +3.2% for combined programmes). Intensity 1.5 for a year: +0.5 to +3
+/// points, through formation (sclerostin down, P1NP up), not resorption.
+#[test]
+fn exercise_gives_a_modest_spine_gain_through_formation() {
+    let sc = woman(65.0, 1.0);
+    let usual = Run::of(&sc);
+    let active = Run::treated(sc.clone(), vec![exercise(1.5, None)]);
+    let d = versus_placebo(&active, &usual, SPINE, years(1.0));
+    assert!((0.5..=3.0).contains(&d), "spine {d:.2} points");
+    let rel = |name: &str| active.at(name, 180.0) / usual.at(name, 180.0) - 1.0;
+    assert!(
+        rel("sclerostin_pm") < -0.2,
+        "sclerostin {:+.2}",
+        rel("sclerostin_pm")
+    );
+    assert!(rel("p1np_ng_ml") > 0.05, "P1NP {:+.2}", rel("p1np_ng_ml"));
+    assert!(rel(CTX).abs() < 0.05, "CTX {:+.2}", rel(CTX));
+    // Usual activity as a treatment changes nothing; less activity loses bone.
+    let same = Run::treated(sc.clone(), vec![exercise(1.0, None)]);
+    let drift = versus_placebo(&same, &usual, SPINE, years(1.0));
+    assert!(
+        drift.abs() < 1e-3,
+        "usual activity as a treatment: {drift:e} points"
+    );
+    let idle = Run::treated(sc, vec![exercise(0.5, None)]);
+    assert!(versus_placebo(&idle, &usual, SPINE, years(1.0)) < -0.5);
+}
+
+// ---------------------------------------------------------------------------------------------
 // docs/treatments.md: generated tables
 // ---------------------------------------------------------------------------------------------
 
@@ -617,7 +1019,11 @@ fn parameter_table(layer: &str) -> String {
 /// The standard regimen `treatments` for a woman of `age`: BMD change from baseline, treated
 /// and untreated, at 1, 2 and 3 years, and CTX against the untreated twin.
 fn regimen_table(age: f64, treatments: Vec<Treatment>) -> String {
-    let sc = woman(age, 3.0);
+    regimen_table_for(woman(age, 3.0), treatments)
+}
+
+/// As [`regimen_table`], for any three-year scenario.
+fn regimen_table_for(sc: Scenario, treatments: Vec<Treatment>) -> String {
     let placebo = Run::of(&sc);
     let treated = Run::treated(sc, treatments);
     let mut s = String::from(
@@ -650,6 +1056,9 @@ fn generated_blocks() -> Vec<(String, String)> {
         "zoledronic_acid",
         "estradiol",
         "raloxifene",
+        "testosterone",
+        "romosozumab",
+        "anti_tnf",
     ] {
         blocks.push((format!("parameters:{layer}"), parameter_table(layer)));
     }
@@ -664,9 +1073,21 @@ fn generated_blocks() -> Vec<(String, String)> {
             vec![estradiol_transdermal(None)],
         ),
         ("raloxifene", 66.0, vec![raloxifene(None)]),
+        ("romosozumab", 70.0, vec![romosozumab(None)]),
+        ("anti_tnf", 60.0, vec![anti_tnf(None)]),
+        ("exercise", 65.0, vec![exercise(1.5, None)]),
     ];
     for (id, age, t) in regimens {
         blocks.push((format!("regimen:{id}"), regimen_table(age, t)));
+    }
+    for (id, t) in [
+        ("testosterone_transdermal", testosterone_gel(None)),
+        ("testosterone_intramuscular", testosterone_im(None)),
+    ] {
+        blocks.push((
+            format!("regimen:{id}"),
+            regimen_table_for(man(70.0, 3.0), vec![t]),
+        ));
     }
     blocks
 }

@@ -5,6 +5,7 @@
 //! Exit codes: 0 success, 1 a valid run failed numerically, 2 bad input (see [`failure`]).
 
 mod check;
+mod drugs;
 mod failure;
 mod models;
 mod params;
@@ -54,6 +55,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
     },
+    /// List every drug id: what it is, routes, usual regimen, whether the model gives it yet,
+    /// and the parameters of its layer with values, units and sources.
+    Drugs {
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Model directory instead of the built-in model.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+    },
     /// Run the validation suite: every published target against the built-in model. Prints
     /// target, model value, band and verdict, and writes DIR/validation.md.
     Validate {
@@ -82,6 +93,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Params { json, model } => {
             let loaded = LoadedModel::from_option(model.as_deref())?;
             params::params(&loaded, json)
+        }
+        Command::Drugs { json, model } => {
+            let loaded = LoadedModel::from_option(model.as_deref())?;
+            drugs::drugs(&loaded, json)
         }
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
         Command::Validate { target, out } => validate::validate(target.as_deref(), &out),
