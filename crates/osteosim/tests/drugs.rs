@@ -147,14 +147,13 @@ fn json_reports_the_new_drug_layers_and_their_pk() {
         .expect("parameters")
         .iter()
         .any(|p| p["name"] == "exercise_intensity"));
-    // Drugs whose layers are still to come say so.
-    assert_eq!(find(&drugs, "teriparatide")["modelled"], false);
-    assert_eq!(
-        find(&drugs, "teriparatide")["parameters"]
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    // Every drug of the contract has its layer, with its PK parameters.
+    assert!(drugs.iter().all(|d| d["modelled"] == true));
+    assert!(find(&drugs, "teriparatide")["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .any(|p| p["name"] == "teriparatide_clearance_per_kg"));
 }
 
 #[test]
@@ -167,7 +166,7 @@ fn text_names_each_drug_its_status_and_sources() {
     );
     assert!(stdout.contains("\nromosozumab: anti-sclerostin antibody\n  modelled: yes, layer romosozumab (drugs/romosozumab.toml)"), "{stdout}");
     assert!(
-        stdout.contains("\nteriparatide: intermittent PTH(1-34), anabolic\n  modelled: no"),
+        stdout.contains("\nteriparatide: intermittent PTH(1-34), anabolic\n  modelled: yes, layer teriparatide (drugs/teriparatide.toml)"),
         "{stdout}"
     );
     assert!(stdout.contains(
