@@ -1059,6 +1059,11 @@ fn generated_blocks() -> Vec<(String, String)> {
         "testosterone",
         "romosozumab",
         "anti_tnf",
+        "teriparatide",
+        "calcium_vitamin_d",
+        "ev_biogenesis_inhibitor",
+        "ev_neutralizing_antibody",
+        "senolytic",
     ] {
         blocks.push((format!("parameters:{layer}"), parameter_table(layer)));
     }
@@ -1076,6 +1081,28 @@ fn generated_blocks() -> Vec<(String, String)> {
         ("romosozumab", 70.0, vec![romosozumab(None)]),
         ("anti_tnf", 60.0, vec![anti_tnf(None)]),
         ("exercise", 65.0, vec![exercise(1.5, None)]),
+        (
+            "teriparatide",
+            69.0,
+            vec![dose(
+                Drug::Teriparatide,
+                0.02,
+                Route::Subcutaneous,
+                Some(1.0),
+                None,
+            )],
+        ),
+        (
+            "calcium_vitamin_d",
+            60.0,
+            vec![dose(
+                Drug::CalciumVitaminD,
+                1000.0,
+                Route::Oral,
+                Some(1.0),
+                None,
+            )],
+        ),
     ];
     for (id, age, t) in regimens {
         blocks.push((format!("regimen:{id}"), regimen_table(age, t)));
