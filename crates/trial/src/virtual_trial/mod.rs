@@ -53,7 +53,7 @@ pub const BMD_SITES: [&str; 3] = [
 pub const EVENTS: [&str; 3] = ["major_osteoporotic_fracture", "hip_fracture", "death"];
 
 /// Largest number of draws for one subject before inclusion is declared impossible.
-pub const MAX_ATTEMPTS: u64 = 10_000;
+pub const MAX_ATTEMPTS: u64 = 2_000;
 
 /// How a trial failed.
 #[derive(Debug, thiserror::Error)]
