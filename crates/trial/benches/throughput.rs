@@ -105,7 +105,9 @@ fn main() {
         Err(_) => vec!["natural-history".into(), "placebo-vs-denosumab".into()],
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("trial throughput, {YEARS} years per subject, {cores} cores, one child process per run");
+    println!(
+        "trial throughput, {YEARS} years per subject, {cores} cores, one child process per run"
+    );
     println!(
         "{:<22} {:>9} {:>5} {:>10} {:>16} {:>20} {:>10}",
         "design", "subjects", "arms", "wall s", "subject-yr/s", "simulated yr/s", "peak MB"
@@ -127,7 +129,10 @@ fn main() {
             let line = match output {
                 Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
                 Ok(o) => {
-                    println!("{d:<22} {n:>9} failed: {}", String::from_utf8_lossy(&o.stderr).trim());
+                    println!(
+                        "{d:<22} {n:>9} failed: {}",
+                        String::from_utf8_lossy(&o.stderr).trim()
+                    );
                     continue;
                 }
                 Err(e) => {
@@ -135,7 +140,10 @@ fn main() {
                     continue;
                 }
             };
-            let f: Vec<f64> = line.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            let f: Vec<f64> = line
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
             let [wall, arms, peak] = f[..] else {
                 println!("{d:<22} {n:>9} unreadable: {line}");
                 continue;

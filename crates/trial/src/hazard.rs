@@ -52,6 +52,16 @@ pub fn event_from_hazard(times: &[f64], rates: &[f64], u: f64) -> Option<f64> {
     first_crossing(times, &cumulative, -u.ln(), true)
 }
 
+/// The probability of at least one event by the end of the grid for hazard rates `rates` at
+/// `times`: `1 - exp(-H(end))` (trapezoidal `H`).
+pub fn probability_by_end(times: &[f64], rates: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for k in 1..times.len().min(rates.len()) {
+        total += 0.5 * (rates[k - 1] + rates[k]) * (times[k] - times[k - 1]);
+    }
+    1.0 - (-total).exp()
+}
+
 /// The time of the event for a survival curve `survival` at `times` (conditional on
 /// surviving to the first time), given a uniform `u` in (0, 1); `None` when the subject
 /// survives the grid or the curve is not positive at its start.
@@ -80,6 +90,8 @@ mod tests {
         assert_eq!(event_from_hazard(&times, &vec![1e-4; 101], 0.5), None);
         assert_eq!(event_from_hazard(&times, &vec![0.0; 101], 0.5), None);
         // Probability to rate and back.
+        let p = probability_by_end(&times, &rates);
+        assert!((p - (1.0 - (-2.0f64).exp())).abs() < 1e-12, "{p}");
         let r = rate_from_probability(0.2, 10.0);
         assert!((1.0 - (-r * 10.0).exp() - 0.2).abs() < 1e-12);
         assert_eq!(rate_from_probability(f64::NAN, 10.0), 0.0);

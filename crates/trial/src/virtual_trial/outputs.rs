@@ -290,6 +290,19 @@ fn summary(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
             c
         })
         .collect();
+    // Mean probability of each event by the end, per arm.
+    let expected: Vec<[Option<f64>; 3]> = (0..trial.arms.len())
+        .map(|a| {
+            let mut m = [None; 3];
+            for (e, slot) in m.iter_mut().enumerate() {
+                let v: Option<Vec<f64>> = records.iter().map(|r| r.arms[a].risks[e]).collect();
+                *slot = v
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.iter().sum::<f64>() / v.len() as f64);
+            }
+            m
+        })
+        .collect();
     let arms: Vec<Value> = trial
         .arms
         .iter()
@@ -309,7 +322,16 @@ fn summary(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
             for (e, name) in EVENTS.iter().enumerate() {
                 let value = if modelled[e] {
                     let reference = (a > 0).then(|| (counts[0][e], n));
-                    describe(Some(risk(counts[a][e], n, reference)))
+                    let mut v = describe(Some(risk(counts[a][e], n, reference)));
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("expected_incidence".into(), describe(expected[a][e]));
+                        let ratio = match (a > 0, expected[a][e], expected[0][e]) {
+                            (true, Some(x), Some(r)) if r > 0.0 => Some(x / r),
+                            _ => None,
+                        };
+                        o.insert("expected_relative_risk".into(), describe(ratio));
+                    }
+                    v
                 } else {
                     Value::Null
                 };

@@ -11,7 +11,9 @@ use osteosim_model::scenario::{EstrogenProfile, Scenario, Sex, Species, Treatmen
 use serde::{Deserialize, Serialize};
 
 use super::{Context, TrialError, TrialFile, BMD_SITES, MAX_ATTEMPTS, PREDICTOR_COLUMNS};
-use crate::hazard::{event_from_hazard, event_from_survival, rate_from_probability};
+use crate::hazard::{
+    event_from_hazard, event_from_survival, probability_by_end, rate_from_probability,
+};
 use crate::rng::Stream;
 use crate::store::{write_part, Block};
 
@@ -32,6 +34,9 @@ pub struct ArmRecord {
     pub bmd_percent_change: Vec<Option<f64>>,
     /// Day of each of [`super::EVENTS`], None when it did not happen.
     pub events: Vec<Option<f64>>,
+    /// Probability of each of [`super::EVENTS`] by the end from its own hazard (no
+    /// competing death): the expectation the drawn events scatter around.
+    pub risks: Vec<Option<f64>>,
     /// Level of each of [`PREDICTOR_COLUMNS`] on the measurement day.
     pub predictors: Vec<Option<f64>>,
     /// Femoral-neck BMD loss (% of day 0) over the outcome window.
@@ -248,24 +253,39 @@ fn arm_record(
         .collect();
     let days: Vec<f64> = rows.iter().map(|r| r[0]).collect();
     let years: Vec<f64> = days.iter().map(|d| d / DAYS_PER_YEAR).collect();
-    let death = col("survival_probability").and_then(|k| {
-        let s: Vec<f64> = rows.iter().map(|r| r[k]).collect();
-        event_from_survival(&days, &s, uniforms[2])
+    let survival: Option<Vec<f64>> =
+        col("survival_probability").map(|k| rows.iter().map(|r| r[k]).collect());
+    let death = survival
+        .as_ref()
+        .and_then(|s| event_from_survival(&days, s, uniforms[2]));
+    let death_risk = survival.as_ref().and_then(|s| {
+        let (first, last) = (*s.first()?, *s.last()?);
+        (first > 0.0).then(|| 1.0 - last / first)
     });
-    let fracture = |name: &str, u: f64| {
+    let rates = |name: &str| -> Option<Vec<f64>> {
         let k = col(name)?;
-        let rates: Vec<f64> = rows
-            .iter()
-            .map(|r| rate_from_probability(r[k], FRACTURE_HORIZON_YEARS))
-            .collect();
-        let t = event_from_hazard(&years, &rates, u)? * DAYS_PER_YEAR;
+        Some(
+            rows.iter()
+                .map(|r| rate_from_probability(r[k], FRACTURE_HORIZON_YEARS))
+                .collect(),
+        )
+    };
+    let major = rates("fracture_probability_10y_major");
+    let hip = rates("fracture_probability_10y_hip");
+    let fracture = |rates: &Option<Vec<f64>>, u: f64| {
+        let t = event_from_hazard(&years, rates.as_ref()?, u)? * DAYS_PER_YEAR;
         // A fracture after death does not happen.
         death.is_none_or(|d| t <= d).then_some(t)
     };
     let events = vec![
-        fracture("fracture_probability_10y_major", uniforms[0]),
-        fracture("fracture_probability_10y_hip", uniforms[1]),
+        fracture(&major, uniforms[0]),
+        fracture(&hip, uniforms[1]),
         death,
+    ];
+    let risks = vec![
+        major.as_ref().map(|r| probability_by_end(&years, r)),
+        hip.as_ref().map(|r| probability_by_end(&years, r)),
+        death_risk,
     ];
     let predictors = PREDICTOR_COLUMNS
         .iter()
@@ -281,6 +301,7 @@ fn arm_record(
     ArmRecord {
         bmd_percent_change,
         events,
+        risks,
         predictors,
         bone_loss,
         senescence_rise,
