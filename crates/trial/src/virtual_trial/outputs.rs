@@ -13,7 +13,7 @@ use super::{
     Context, TrialError, ARMS_FILE, BMD_SITES, EVENTS, EVENTS_FILE, POPULATION_FILE,
     PREDICTOR_COLUMNS, SUBJECTS_FILE, SUMMARY_FILE,
 };
-use crate::stats::{in_top_quartile, mean_ci, quantile_sorted, risk, roc_auc};
+use crate::stats::{in_top_quartile, quantile_sorted, risk, roc_auc, MeanCi, Z_95};
 use crate::store::{concatenate, read_part_document, scan_column, write_atomically, StoreError};
 
 /// Values held at once while computing percentiles (f64 each): 64 MB.
@@ -41,32 +41,48 @@ pub(crate) fn finalize(
     work: &Path,
     out: &Path,
 ) -> Result<Vec<PathBuf>, TrialError> {
-    // The records of every subject, in order.
-    let mut records: Vec<SubjectRecord> = Vec::with_capacity(ctx.trial.population.size as usize);
+    let staging = work.join("staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| output_error(io_error(&staging, e)))?;
+
+    // One pass over the parts' records, in subject order: events.csv and population.csv are
+    // streamed, the summary keeps running sums and, for the biomarker, a few numbers per
+    // subject.
+    let mut events = Lines::create(&staging.join(EVENTS_FILE))?;
+    let mut population = Lines::create(&staging.join(POPULATION_FILE))?;
+    events.header("subject,arm,event,day,censored")?;
+    let mut header = "subject,draws,age_years,menopause_age_years,measured_day".to_string();
+    for (name, _) in &ctx.nominal {
+        header.push(',');
+        header.push_str(name);
+    }
+    population.header(&header)?;
+    let mut totals = Totals::new(ctx);
     let mut rows: u64 = 0;
     for part in parts {
         let (n, doc) = read_part_document(part).map_err(output_error)?;
         let doc: ChunkDocument = serde_json::from_str(&doc)
             .map_err(|e| TrialError::Output(format!("{}: {e}", part.display())))?;
         rows += n;
-        records.extend(doc.subjects);
+        for r in &doc.subjects {
+            write_events(ctx, r, &mut events)?;
+            write_population(r, &mut population)?;
+            totals.add(r);
+        }
     }
-    let staging = work.join("staging");
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| output_error(io_error(&staging, e)))?;
+    events.finish()?;
+    population.finish()?;
 
     let subjects = staging.join(SUBJECTS_FILE);
     concatenate(parts, &ctx.layout, &subjects).map_err(output_error)?;
     write_arms(
         ctx,
         &subjects,
-        records.len() as u64,
+        totals.n as u64,
         rows,
         &staging.join(ARMS_FILE),
     )?;
-    write_events(ctx, &records, &staging.join(EVENTS_FILE))?;
-    write_population(ctx, &records, &staging.join(POPULATION_FILE))?;
-    let summary = summary(ctx, &records);
+    let summary = summary(ctx, &totals);
     let mut bytes = serde_json::to_vec_pretty(&summary).map_err(output_error)?;
     bytes.push(b'\n');
     let summary_path = staging.join(SUMMARY_FILE);
@@ -89,6 +105,156 @@ pub(crate) fn finalize(
         files.push(dest);
     }
     Ok(files)
+}
+
+/// A text file in the staging directory, written line by line, synced when finished.
+struct Lines {
+    path: PathBuf,
+    writer: BufWriter<std::fs::File>,
+}
+
+impl Lines {
+    fn create(path: &Path) -> Result<Lines, TrialError> {
+        let file = std::fs::File::create(path).map_err(|e| output_error(io_error(path, e)))?;
+        Ok(Lines {
+            path: path.to_path_buf(),
+            writer: BufWriter::new(file),
+        })
+    }
+
+    fn header(&mut self, line: &str) -> Result<(), TrialError> {
+        writeln!(self.writer, "{line}").map_err(|e| output_error(io_error(&self.path, e)))
+    }
+
+    fn write(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), TrialError> {
+        self.writer
+            .write_fmt(args)
+            .map_err(|e| output_error(io_error(&self.path, e)))
+    }
+
+    fn finish(mut self) -> Result<(), TrialError> {
+        let path = self.path.clone();
+        self.writer
+            .flush()
+            .and_then(|()| self.writer.get_ref().sync_all())
+            .map_err(|e| output_error(io_error(&path, e)))
+    }
+}
+
+/// Mean and variance by Welford's update, one value at a time.
+#[derive(Debug, Clone, Copy, Default)]
+struct Running {
+    n: usize,
+    mean: f64,
+    m2: f64,
+}
+
+impl Running {
+    fn add(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Mean with its 95% interval, as [`crate::stats::mean_ci`]; `None` below two values.
+    fn mean_ci(&self) -> Option<MeanCi> {
+        if self.n < 2 || !self.mean.is_finite() {
+            return None;
+        }
+        let sd = (self.m2 / (self.n as f64 - 1.0)).max(0.0).sqrt();
+        let half = Z_95 * sd / (self.n as f64).sqrt();
+        Some(MeanCi {
+            n: self.n,
+            mean: self.mean,
+            sd,
+            ci_low: self.mean - half,
+            ci_high: self.mean + half,
+        })
+    }
+}
+
+/// What the summary needs, accumulated subject by subject.
+struct Totals {
+    n: usize,
+    draws: u64,
+    age: Running,
+    menopause: Running,
+    /// [arm][site]
+    bmd: Vec<[Running; 3]>,
+    /// [arm][event]
+    counts: Vec<[usize; 3]>,
+    /// [arm][event]: sum of the subjects' probabilities, None once one is missing.
+    risk_sums: Vec<[Option<f64>; 3]>,
+    /// First arm, per subject: the present predictors' levels (NaN when not measured).
+    predictors: Vec<Vec<f64>>,
+    present: Vec<usize>,
+    bone_loss: Vec<Option<f64>>,
+    senescence_rise: Vec<Option<f64>>,
+}
+
+impl Totals {
+    fn new(ctx: &Context<'_>) -> Totals {
+        let arms = ctx.trial.arms.len();
+        Totals {
+            n: 0,
+            draws: 0,
+            age: Running::default(),
+            menopause: Running::default(),
+            bmd: vec![[Running::default(); 3]; arms],
+            counts: vec![[0; 3]; arms],
+            risk_sums: vec![[Some(0.0); 3]; arms],
+            predictors: Vec::new(),
+            present: PREDICTOR_COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| ctx.column(c).is_some())
+                .map(|(i, _)| i)
+                .collect(),
+            bone_loss: Vec::new(),
+            senescence_rise: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, r: &SubjectRecord) {
+        self.n += 1;
+        self.draws += r.attempts;
+        self.age.add(r.age_years);
+        if let Some(m) = r.menopause_age_years {
+            self.menopause.add(m);
+        }
+        for (a, rec) in r.arms.iter().enumerate() {
+            for (s, x) in rec.bmd_percent_change.iter().enumerate().take(3) {
+                if let Some(x) = x {
+                    self.bmd[a][s].add(*x);
+                }
+            }
+            for e in 0..3 {
+                if rec.events.get(e).copied().flatten().is_some() {
+                    self.counts[a][e] += 1;
+                }
+                let risk = rec.risks.get(e).copied().flatten();
+                self.risk_sums[a][e] = self.risk_sums[a][e].zip(risk).map(|(s, x)| s + x);
+            }
+        }
+        if let Some(first) = r.arms.first() {
+            self.predictors.push(
+                self.present
+                    .iter()
+                    .map(|&p| {
+                        first
+                            .predictors
+                            .get(p)
+                            .copied()
+                            .flatten()
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect(),
+            );
+            self.bone_loss.push(first.bone_loss);
+            self.senescence_rise.push(first.senescence_rise);
+        }
+    }
 }
 
 /// A text file written through a buffer, synced, renamed into place.
@@ -179,69 +345,47 @@ fn write_arms(
 
 /// `events.csv`: one row per subject, arm and modelled event: the day it happened, or the
 /// day follow-up ended without it (censored = 1: at death or at the end of the trial).
-fn write_events(
-    ctx: &Context<'_>,
-    records: &[SubjectRecord],
-    path: &Path,
-) -> Result<(), TrialError> {
+fn write_events(ctx: &Context<'_>, r: &SubjectRecord, w: &mut Lines) -> Result<(), TrialError> {
     let end = ctx.trial.simulation.duration_days;
     let modelled = event_availability(ctx);
-    write_text(path, |w| {
-        writeln!(w, "subject,arm,event,day,censored")?;
-        for r in records {
-            for (a, arm) in ctx.trial.arms.iter().enumerate() {
-                let rec = &r.arms[a];
-                let death = rec.events[2];
-                for (e, name) in EVENTS.iter().enumerate() {
-                    if !modelled[e] {
-                        continue;
-                    }
-                    match rec.events[e] {
-                        Some(day) => writeln!(w, "{},{},{name},{day},0", r.subject, arm.name)?,
-                        None => {
-                            let until = if e == 2 { end } else { death.unwrap_or(end) };
-                            writeln!(w, "{},{},{name},{until},1", r.subject, arm.name)?;
-                        }
-                    }
+    for (a, arm) in ctx.trial.arms.iter().enumerate() {
+        let rec = &r.arms[a];
+        let death = rec.events[2];
+        for (e, name) in EVENTS.iter().enumerate() {
+            if !modelled[e] {
+                continue;
+            }
+            match rec.events[e] {
+                Some(day) => {
+                    w.write(format_args!("{},{},{name},{day},0\n", r.subject, arm.name))?
+                }
+                None => {
+                    let until = if e == 2 { end } else { death.unwrap_or(end) };
+                    w.write(format_args!(
+                        "{},{},{name},{until},1\n",
+                        r.subject, arm.name
+                    ))?;
                 }
             }
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// `population.csv`: who was drawn.
-fn write_population(
-    ctx: &Context<'_>,
-    records: &[SubjectRecord],
-    path: &Path,
-) -> Result<(), TrialError> {
-    write_text(path, |w| {
-        write!(
-            w,
-            "subject,draws,age_years,menopause_age_years,measured_day"
-        )?;
-        for (name, _) in &ctx.nominal {
-            write!(w, ",{name}")?;
-        }
-        writeln!(w)?;
-        for r in records {
-            write!(
-                w,
-                "{},{},{},{},{}",
-                r.subject,
-                r.attempts,
-                r.age_years,
-                num(r.menopause_age_years),
-                r.measured_day
-            )?;
-            for p in &r.parameters {
-                write!(w, ",{p}")?;
-            }
-            writeln!(w)?;
-        }
-        Ok(())
-    })
+fn write_population(r: &SubjectRecord, w: &mut Lines) -> Result<(), TrialError> {
+    w.write(format_args!(
+        "{},{},{},{},{}",
+        r.subject,
+        r.attempts,
+        r.age_years,
+        num(r.menopause_age_years),
+        r.measured_day
+    ))?;
+    for p in &r.parameters {
+        w.write(format_args!(",{p}"))?;
+    }
+    w.write(format_args!("\n"))
 }
 
 /// Which of [`EVENTS`] the model can produce.
@@ -259,7 +403,7 @@ fn describe<T: serde::Serialize>(x: Option<T>) -> Value {
     })
 }
 
-fn summary(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
+fn summary(ctx: &Context<'_>, t: &Totals) -> Value {
     let trial = &ctx.trial;
     let p = &trial.population;
     let modelled = event_availability(ctx);
@@ -276,33 +420,8 @@ fn summary(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
             ));
         }
     }
-    let n = records.len();
-    let counts: Vec<[usize; 3]> = (0..trial.arms.len())
-        .map(|a| {
-            let mut c = [0usize; 3];
-            for r in records {
-                for (e, slot) in c.iter_mut().enumerate() {
-                    if r.arms[a].events[e].is_some() {
-                        *slot += 1;
-                    }
-                }
-            }
-            c
-        })
-        .collect();
-    // Mean probability of each event by the end, per arm.
-    let expected: Vec<[Option<f64>; 3]> = (0..trial.arms.len())
-        .map(|a| {
-            let mut m = [None; 3];
-            for (e, slot) in m.iter_mut().enumerate() {
-                let v: Option<Vec<f64>> = records.iter().map(|r| r.arms[a].risks[e]).collect();
-                *slot = v
-                    .filter(|v| !v.is_empty())
-                    .map(|v| v.iter().sum::<f64>() / v.len() as f64);
-            }
-            m
-        })
-        .collect();
+    let n = t.n;
+    let expected = |a: usize, e: usize| t.risk_sums[a][e].filter(|_| n > 0).map(|s| s / n as f64);
     let arms: Vec<Value> = trial
         .arms
         .iter()
@@ -310,22 +429,18 @@ fn summary(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
         .map(|(a, arm)| {
             let mut bmd = Map::new();
             for (s, site) in BMD_SITES.iter().enumerate() {
-                let v: Vec<f64> = records
-                    .iter()
-                    .filter_map(|r| r.arms[a].bmd_percent_change[s])
-                    .collect();
                 if ctx.column(site).is_some() {
-                    bmd.insert(site.to_string(), describe(mean_ci(&v)));
+                    bmd.insert(site.to_string(), describe(t.bmd[a][s].mean_ci()));
                 }
             }
             let mut events = Map::new();
             for (e, name) in EVENTS.iter().enumerate() {
                 let value = if modelled[e] {
-                    let reference = (a > 0).then(|| (counts[0][e], n));
-                    let mut v = describe(Some(risk(counts[a][e], n, reference)));
+                    let reference = (a > 0).then(|| (t.counts[0][e], n));
+                    let mut v = describe(Some(risk(t.counts[a][e], n, reference)));
                     if let Some(o) = v.as_object_mut() {
-                        o.insert("expected_incidence".into(), describe(expected[a][e]));
-                        let ratio = match (a > 0, expected[a][e], expected[0][e]) {
+                        o.insert("expected_incidence".into(), describe(expected(a, e)));
+                        let ratio = match (a > 0, expected(a, e), expected(0, e)) {
                             (true, Some(x), Some(r)) if r > 0.0 => Some(x / r),
                             _ => None,
                         };
@@ -347,22 +462,16 @@ fn summary(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
         })
         .collect();
 
-    let draws: u64 = records.iter().map(|r| r.attempts).sum();
-    let ages: Vec<f64> = records.iter().map(|r| r.age_years).collect();
-    let menopause: Vec<f64> = records
-        .iter()
-        .filter_map(|r| r.menopause_age_years)
-        .collect();
     let population = json!({
         "size": p.size,
         "seed": p.seed,
         "species": p.species.as_str(),
         "sex": p.sex.as_str(),
-        "draws": draws,
-        "screened_out": draws - n as u64,
+        "draws": t.draws,
+        "screened_out": t.draws - n as u64,
         "inclusion": p.inclusion.iter().map(|b| json!({"key": b.key(), "value": b.value})).collect::<Vec<_>>(),
-        "age_years": describe(mean_ci(&ages)),
-        "menopause_age_years": describe(mean_ci(&menopause)),
+        "age_years": describe(t.age.mean_ci()),
+        "menopause_age_years": describe(t.menopause.mean_ci()),
         "variability_cv": p.variability,
     });
 
@@ -383,22 +492,16 @@ fn summary(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
         },
         "population": population,
         "arms": arms,
-        "biomarker": biomarker(ctx, records),
+        "biomarker": biomarker(ctx, t),
         "notes": notes,
     })
 }
 
 /// How well early levels of the predictor columns identify fast bone losers and fast agers
 /// in the first arm.
-fn biomarker(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
+fn biomarker(ctx: &Context<'_>, t: &Totals) -> Value {
     let end = OUTCOME_WINDOW_DAYS.min(ctx.trial.simulation.duration_days);
     let mut notes = Vec::new();
-    let present: Vec<(usize, &str)> = PREDICTOR_COLUMNS
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| ctx.column(c).is_some())
-        .map(|(i, c)| (i, *c))
-        .collect();
     let missing: Vec<&str> = PREDICTOR_COLUMNS
         .iter()
         .filter(|c| ctx.column(c).is_none())
@@ -407,39 +510,30 @@ fn biomarker(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
     if !missing.is_empty() {
         notes.push(format!("not in the model, skipped: {}", missing.join(", ")));
     }
-    let losers = {
-        let v: Option<Vec<f64>> = records.iter().map(|r| r.arms[0].bone_loss).collect();
+    let top_quartile = |v: &[Option<f64>]| {
+        let v: Option<Vec<f64>> = v.iter().copied().collect();
         v.filter(|v| !v.is_empty()).map(|v| in_top_quartile(&v))
     };
-    let agers = {
-        let v: Option<Vec<f64>> = records.iter().map(|r| r.arms[0].senescence_rise).collect();
-        v.filter(|v| !v.is_empty()).map(|v| in_top_quartile(&v))
-    };
+    let losers = top_quartile(&t.bone_loss);
+    let agers = top_quartile(&t.senescence_rise);
     if losers.is_none() {
         notes.push("no fast-bone-loser outcome: the model lacks `bmd_femoral_neck_g_cm2`".into());
     }
     if agers.is_none() {
         notes.push("no fast-ager outcome: the model lacks `senescent_fraction_systemic`".into());
     }
-    let measured: Vec<usize> = (0..records.len())
-        .filter(|&i| {
-            present
-                .iter()
-                .all(|(p, _)| records[i].arms[0].predictors[*p].is_some())
-        })
+    let measured: Vec<usize> = (0..t.predictors.len())
+        .filter(|&i| t.predictors[i].iter().all(|x| x.is_finite()))
         .collect();
-    if measured.len() < records.len() {
+    if measured.len() < t.predictors.len() {
         notes.push(format!(
             "{} subjects left out: their measurement day falls after the end of the trial",
-            records.len() - measured.len()
+            t.predictors.len() - measured.len()
         ));
     }
     let mut predictors = Map::new();
-    for (p, name) in &present {
-        let scores: Vec<f64> = measured
-            .iter()
-            .filter_map(|&i| records[i].arms[0].predictors[*p])
-            .collect();
+    for (j, &p) in t.present.iter().enumerate() {
+        let scores: Vec<f64> = measured.iter().map(|&i| t.predictors[i][j]).collect();
         let auc = |flags: &Option<Vec<bool>>| {
             flags.as_ref().map_or(Value::Null, |f| {
                 let pick: Vec<bool> = measured.iter().map(|&i| f[i]).collect();
@@ -447,7 +541,7 @@ fn biomarker(ctx: &Context<'_>, records: &[SubjectRecord]) -> Value {
             })
         };
         predictors.insert(
-            name.to_string(),
+            PREDICTOR_COLUMNS[p].to_string(),
             json!({ "fast_bone_loser": auc(&losers), "fast_ager": auc(&agers) }),
         );
     }
