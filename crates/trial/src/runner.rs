@@ -259,10 +259,15 @@ fn progress_bar(wanted: bool, total: u64, done: u64) -> Option<indicatif::Progre
         Some(total),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} subjects  {per_sec}  ETA {eta}",
-    ) {
-        bar.set_style(style);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} subjects  {rate}  ETA {eta}")
+    {
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} subjects/s", state.per_sec());
+            },
+        ));
     }
     bar.set_position(done);
     bar.reset_eta();
