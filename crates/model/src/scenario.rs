@@ -1865,6 +1865,104 @@ impl Section<'_, '_, '_> {
 }
 
 // ---------------------------------------------------------------------------
+// Scenario parts embedded in other files
+// ---------------------------------------------------------------------------
+
+/// Parses `text` (another TOML file that embeds scenario parts, such as a virtual trial
+/// file) and hands its root table to `read`; syntax errors are reported as for a scenario.
+fn with_embedded_root<T>(
+    text: &str,
+    file: &str,
+    read: impl FnOnce(&Section<'_, '_, '_>) -> Res<T>,
+) -> Res<T> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let ctx = Ctx { text, file };
+    let root = DeTable::parse(text).map_err(|e| {
+        let span = e.span();
+        ctx.err(
+            span.as_ref(),
+            "",
+            format!("invalid TOML: {}", e.message().trim()),
+        )
+    })?;
+    let section = Section {
+        ctx: &ctx,
+        table: root.get_ref(),
+        path: String::new(),
+        span: 0..0,
+    };
+    read(&section)
+}
+
+/// The root `[simulation]` table of a file that embeds scenario parts, with a scenario's
+/// checks and defaults (the defaults when the table is absent).
+pub fn embedded_simulation(text: &str, file: &str) -> Result<Simulation, ScenarioError> {
+    with_embedded_root(text, file, |root| match root.sub_table("simulation")? {
+        Some(section) => parse_simulation(&section),
+        None => Ok(Simulation {
+            duration_days: DEFAULT_DURATION_DAYS,
+            output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
+        }),
+    })
+}
+
+/// The `treatment` array of the `index`-th table of the root array of tables `array`
+/// (written `[[array.treatment]]`), each entry with the keys and checks of a scenario's
+/// `[[treatment]]`; errors name keys as `array[index].treatment[j].KEY`. Empty when the
+/// table has no treatments or does not exist. Regimens are checked for `subject` (species and
+/// body weight decide the usual dose).
+pub fn embedded_treatments(
+    text: &str,
+    file: &str,
+    array: &str,
+    index: usize,
+    subject: &Subject,
+    simulation: &Simulation,
+) -> Result<Vec<Treatment>, ScenarioError> {
+    with_embedded_root(text, file, |root| {
+        let Some(DeValue::Array(tables)) = root.get(array).map(|v| v.get_ref()) else {
+            return Ok(Vec::new());
+        };
+        let Some(DeValue::Table(table)) = tables.get(index).map(|v| v.get_ref()) else {
+            return Ok(Vec::new());
+        };
+        let Some(value) = table.get("treatment") else {
+            return Ok(Vec::new());
+        };
+        let path = format!("{array}[{index}].treatment");
+        let DeValue::Array(items) = value.get_ref() else {
+            return Err(root.ctx.err(
+                Some(&value.span()),
+                &path,
+                format!(
+                    "expected an array of tables ([[{array}.treatment]]), found {}",
+                    type_name(value.get_ref())
+                ),
+            ));
+        };
+        let mut treatments = Vec::with_capacity(items.len());
+        for (j, item) in items.iter().enumerate() {
+            let path = format!("{path}[{j}]");
+            let DeValue::Table(table) = item.get_ref() else {
+                return Err(root.ctx.err(
+                    Some(&item.span()),
+                    &path,
+                    format!("expected a table, found {}", type_name(item.get_ref())),
+                ));
+            };
+            let section = Section {
+                ctx: root.ctx,
+                table,
+                path,
+                span: item.span(),
+            };
+            treatments.push(parse_treatment(&section, subject, simulation)?);
+        }
+        Ok(treatments)
+    })
+}
+
+// ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
 

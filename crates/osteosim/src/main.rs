@@ -10,6 +10,7 @@ mod failure;
 mod models;
 mod params;
 mod run;
+mod trial;
 mod validate;
 
 use std::path::PathBuf;
@@ -75,6 +76,22 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "out")]
         out: PathBuf,
     },
+    /// Run a virtual trial: every subject of a drawn population in every arm. Writes
+    /// DIR/subjects.parquet, arms.csv, events.csv, population.csv and summary.json.
+    Trial {
+        /// Virtual trial file (TOML); see docs/trials.md.
+        #[arg(value_name = "TRIAL.toml")]
+        file: PathBuf,
+        /// Directory for the outputs (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "out")]
+        out: PathBuf,
+        /// Continue an interrupted run of the same trial file in DIR.
+        #[arg(long)]
+        resume: bool,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+    },
     /// Load and check a model directory (the built-in model when omitted).
     Check {
         /// Model directory (holding model.toml).
@@ -98,6 +115,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let loaded = LoadedModel::from_option(model.as_deref())?;
             drugs::drugs(&loaded, json)
         }
+        Command::Trial {
+            file,
+            out,
+            resume,
+            threads,
+        } => trial::trial(&file, &out, resume, threads),
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
         Command::Validate { target, out } => validate::validate(target.as_deref(), &out),
     }

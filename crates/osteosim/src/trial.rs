@@ -1,0 +1,59 @@
+//! `osteosim trial TRIAL.toml --out DIR [--resume] [--threads N]`: run a virtual trial and
+//! write `subjects.parquet`, `arms.csv`, `events.csv`, `population.csv` and `summary.json`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use osteosim_model::builtin;
+use osteosim_trial::virtual_trial::{self, Finished, TrialError, TrialOptions};
+
+use crate::failure::{print, Failure};
+
+pub fn trial(file: &Path, out: &Path, resume: bool, threads: Option<usize>) -> Result<(), Failure> {
+    let started = Instant::now();
+    let label = file.display().to_string();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::bad_input(format!("{label}: cannot read trial file: {e}")))?;
+    let options = TrialOptions {
+        threads,
+        resume,
+        stop_after_chunks: None,
+        progress: true,
+    };
+    let finished = virtual_trial::run(
+        builtin::model(),
+        builtin::kernel(),
+        &text,
+        &label,
+        out,
+        &options,
+    )
+    .map_err(|e| match e {
+        TrialError::Input(m) | TrialError::Output(m) => Failure::bad_input(m),
+        TrialError::Run(m) => Failure::run_failed(m),
+    })?;
+    let mut report = String::new();
+    match finished {
+        Finished::Complete {
+            subjects,
+            arms,
+            files,
+        } => {
+            report.push_str(&format!("{subjects} subjects x {arms} arms\n"));
+            for f in files {
+                report.push_str(&format!("wrote {}\n", f.display()));
+            }
+        }
+        Finished::Stopped {
+            committed_chunks,
+            chunks,
+        } => report.push_str(&format!(
+            "stopped after {committed_chunks} of {chunks} chunks; continue with --resume\n"
+        )),
+    }
+    report.push_str(&format!(
+        "wall time {:.3} s\n",
+        started.elapsed().as_secs_f64()
+    ));
+    print(&report)
+}

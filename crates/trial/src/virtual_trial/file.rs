@@ -1,0 +1,726 @@
+//! The virtual trial file (TOML), a public contract:
+//!
+//! ```toml
+//! [population]
+//! size = 1000
+//! seed = 42                        # same seed, same results, whatever the thread count
+//! species = "human"
+//! sex = "female"
+//! age_years = { mean = 65.0, sd = 5.0, min = 55.0, max = 80.0 }   # truncated normal
+//! menopause_age_years = { mean = 51.0, sd = 2.0 }                 # women only
+//! [population.variability]         # between-subject spread: lognormal CV per parameter
+//! osteoclast_apoptosis_rate = 0.2
+//! [population.inclusion]           # screening at day 0 on time-series columns
+//! t_score_femoral_neck_max = -2.5  # <column>_max and <column>_min
+//!
+//! [[arm]]
+//! name = "placebo"                 # the first arm is the reference
+//! [[arm]]
+//! name = "denosumab"
+//! [[arm.treatment]]                # the keys of a scenario's [[treatment]]
+//! drug = "denosumab"
+//! dose_mg = 60.0
+//! every_days = 182.0
+//!
+//! [simulation]                     # as in a scenario
+//! duration_days = 1095.0
+//! output_every_days = 30.0
+//! ```
+//!
+//! Errors are [`ScenarioError`]s (`FILE:LINE: `KEY`: MESSAGE`, with a did-you-mean), so a
+//! trial file reads and fails like a scenario file.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use osteosim_model::scenario::{
+    embedded_simulation, embedded_treatments, ScenarioError, Sex, Simulation, Species, Subject,
+    Treatment,
+};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// Largest population a trial file may ask for.
+pub const MAX_POPULATION: u64 = 100_000_000;
+
+/// A normal distribution truncated to `[min, max]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Which side of an inclusion bound a subject must be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundKind {
+    /// `<column>_min`: value >= bound.
+    Min,
+    /// `<column>_max`: value <= bound.
+    Max,
+}
+
+/// One inclusion criterion on a time-series column at day 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    pub column: String,
+    pub kind: BoundKind,
+    pub value: f64,
+}
+
+impl Bound {
+    pub fn admits(&self, x: f64) -> bool {
+        match self.kind {
+            BoundKind::Min => x >= self.value,
+            BoundKind::Max => x <= self.value,
+        }
+    }
+
+    pub fn key(&self) -> String {
+        match self.kind {
+            BoundKind::Min => format!("{}_min", self.column),
+            BoundKind::Max => format!("{}_max", self.column),
+        }
+    }
+}
+
+/// `[population]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    pub size: u64,
+    pub seed: u64,
+    pub species: Species,
+    pub sex: Sex,
+    pub age_years: Spread,
+    /// Women only; `None` = every woman at the scenario default (51).
+    pub menopause_age_years: Option<Spread>,
+    /// Parameter name -> coefficient of variation, in name order.
+    pub variability: BTreeMap<String, f64>,
+    pub inclusion: Vec<Bound>,
+}
+
+/// One `[[arm]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arm {
+    pub name: String,
+    pub treatments: Vec<Treatment>,
+}
+
+/// A whole trial file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialFile {
+    pub population: Population,
+    pub arms: Vec<Arm>,
+    pub simulation: Simulation,
+}
+
+type Res<T> = Result<T, ScenarioError>;
+
+/// What the model offers to check names against.
+pub struct Names<'a> {
+    pub parameters: &'a [&'a str],
+    pub columns: &'a [&'a str],
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(
+        &self,
+        span: Option<&Range<usize>>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        let line = span.and_then(|s| {
+            if s.start == 0 && s.end == 0 {
+                return None;
+            }
+            let before = self.text.as_bytes().get(..s.start.min(self.text.len()))?;
+            Some(before.iter().filter(|&&b| b == b'\n').count() + 1)
+        });
+        ScenarioError {
+            file: self.file.to_string(),
+            line,
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+struct Table<'c, 't, 'i> {
+    ctx: &'c Ctx<'c>,
+    table: &'t DeTable<'i>,
+    path: String,
+    span: Range<usize>,
+}
+
+fn type_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// The closest candidate, if close enough to suggest.
+fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let norm = input.trim().to_lowercase().replace(['-', ' '], "_");
+    let mut best: Option<(f64, &'a str)> = None;
+    for c in candidates {
+        if c == norm {
+            return Some(c);
+        }
+        let score = strsim::normalized_damerau_levenshtein(&norm, c);
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.6).map(|(_, c)| c)
+}
+
+fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    suggest(input, candidates)
+        .map(|s| format!("; did you mean \"{s}\"?"))
+        .unwrap_or_default()
+}
+
+impl<'c, 't, 'i> Table<'c, 't, 'i> {
+    fn key(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&'t Value<'i>> {
+        self.table.get(name)
+    }
+
+    fn key_span(&self, name: &str) -> Range<usize> {
+        match self.table.get_key_value(name) {
+            Some((k, _)) => k.span(),
+            None => self.span.clone(),
+        }
+    }
+
+    fn err(&self, name: &str, message: impl Into<String>) -> ScenarioError {
+        self.ctx
+            .err(Some(&self.key_span(name)), &self.key(name), message)
+    }
+
+    fn value_err(
+        &self,
+        name: &str,
+        value: &Value<'_>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        self.ctx.err(Some(&value.span()), &self.key(name), message)
+    }
+
+    fn missing(&self, name: &str, message: impl Into<String>) -> ScenarioError {
+        self.ctx.err(Some(&self.span), &self.key(name), message)
+    }
+
+    /// Keys in file order.
+    fn keys(&self) -> Vec<(&'t str, Range<usize>)> {
+        let mut keys: Vec<(&str, Range<usize>)> = self
+            .table
+            .keys()
+            .map(|k| (k.get_ref().as_ref(), k.span()))
+            .collect();
+        keys.sort_by_key(|(_, s)| s.start);
+        keys
+    }
+
+    fn check_keys(&self, allowed: &[&str]) -> Res<()> {
+        for (name, span) in self.keys() {
+            if !allowed.contains(&name) {
+                return Err(self.ctx.err(
+                    Some(&span),
+                    &self.key(name),
+                    format!(
+                        "unknown key \"{name}\"; expected one of {}{}",
+                        allowed.join(", "),
+                        did_you_mean(name, allowed.iter().copied())
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn sub_table(&self, name: &str) -> Res<Option<Table<'c, 't, 'i>>> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        match value.get_ref() {
+            DeValue::Table(table) => Ok(Some(Table {
+                ctx: self.ctx,
+                table,
+                path: self.key(name),
+                span: value.span(),
+            })),
+            other => Err(self.value_err(
+                name,
+                value,
+                format!("expected a table, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn number(&self, name: &str) -> Res<Option<f64>> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        let x = match value.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|n| n as f64),
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            other => {
+                return Err(self.value_err(
+                    name,
+                    value,
+                    format!("expected a number, found {}", type_name(other)),
+                ))
+            }
+        };
+        match x {
+            Some(x) if x.is_finite() => Ok(Some(x)),
+            _ => Err(self.value_err(name, value, "expected a finite number")),
+        }
+    }
+
+    fn integer(&self, name: &str) -> Res<Option<u64>> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        match value.get_ref() {
+            DeValue::Integer(i) => {
+                u64::from_str_radix(i.as_str().trim_start_matches('+'), i.radix())
+                    .map(Some)
+                    .map_err(|_| self.value_err(name, value, "expected a whole number >= 0"))
+            }
+            other => Err(self.value_err(
+                name,
+                value,
+                format!("expected an integer, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn string(&self, name: &str) -> Res<Option<(String, &'t Value<'i>)>> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        match value.get_ref() {
+            DeValue::String(s) => Ok(Some((s.to_string(), value))),
+            other => Err(self.value_err(
+                name,
+                value,
+                format!("expected a string, found {}", type_name(other)),
+            )),
+        }
+    }
+}
+
+/// An id among `all` (with their names given by `name`).
+fn id<T: Copy>(
+    t: &Table<'_, '_, '_>,
+    key: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Res<T> {
+    let ids: Vec<&str> = all.iter().map(|&v| name(v)).collect();
+    let Some((text, value)) = t.string(key)? else {
+        return Err(t.missing(
+            key,
+            format!("missing required key; expected one of {}", ids.join(", ")),
+        ));
+    };
+    match all.iter().find(|&&v| name(v) == text) {
+        Some(&v) => Ok(v),
+        None => Err(t.value_err(
+            key,
+            value,
+            format!(
+                "unknown {key} \"{text}\"; expected one of {}{}",
+                ids.join(", "),
+                did_you_mean(&text, ids.iter().copied())
+            ),
+        )),
+    }
+}
+
+fn spread(t: &Table<'_, '_, '_>, key: &str, min: f64, max: f64) -> Res<Option<Spread>> {
+    let Some(s) = t.sub_table(key)? else {
+        return Ok(None);
+    };
+    s.check_keys(&["mean", "sd", "min", "max"])?;
+    let mean = s
+        .number("mean")?
+        .ok_or_else(|| s.missing("mean", "missing required key (a number)"))?;
+    let sd = s.number("sd")?.unwrap_or(0.0);
+    if sd < 0.0 {
+        return Err(s.err("sd", "must not be negative"));
+    }
+    let lo = s.number("min")?.unwrap_or(min);
+    let hi = s.number("max")?.unwrap_or(max);
+    if lo < min {
+        return Err(s.err("min", format!("must be at least {min}")));
+    }
+    if hi < lo {
+        return Err(s.err("max", format!("must not be below min ({lo})")));
+    }
+    if sd == 0.0 && !(lo..=hi).contains(&mean) {
+        return Err(s.err(
+            "mean",
+            format!("with sd = 0 the mean must lie within [{lo}, {hi}]"),
+        ));
+    }
+    Ok(Some(Spread {
+        mean,
+        sd,
+        min: lo,
+        max: hi,
+    }))
+}
+
+impl TrialFile {
+    /// Reads and checks a trial file; parameter and column names are checked against
+    /// `names`. `file` serves error messages only.
+    pub fn from_toml_str(
+        text: &str,
+        file: &str,
+        names: &Names<'_>,
+    ) -> Result<TrialFile, ScenarioError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let ctx = Ctx { text, file };
+        let root = DeTable::parse(text).map_err(|e| {
+            ctx.err(
+                e.span().as_ref(),
+                "",
+                format!("invalid TOML: {}", e.message().trim()),
+            )
+        })?;
+        let root = Table {
+            ctx: &ctx,
+            table: root.get_ref(),
+            path: String::new(),
+            span: 0..0,
+        };
+        root.check_keys(&["population", "arm", "simulation"])?;
+        let population = match root.sub_table("population")? {
+            Some(p) => parse_population(&p, names)?,
+            None => return Err(root.missing("population", "missing required table [population]")),
+        };
+        let simulation = embedded_simulation(text, file)?;
+        let arms = parse_arms(&root, text, file, &population, &simulation)?;
+        Ok(TrialFile {
+            population,
+            arms,
+            simulation,
+        })
+    }
+
+    /// Reads a trial file from disk; an unreadable file is an error naming it.
+    pub fn from_path(path: &Path, names: &Names<'_>) -> Result<(TrialFile, String), ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: file.clone(),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read trial file: {e}"),
+        })?;
+        let trial = TrialFile::from_toml_str(&text, &file, names)?;
+        Ok((trial, text))
+    }
+}
+
+fn parse_population(p: &Table<'_, '_, '_>, names: &Names<'_>) -> Res<Population> {
+    p.check_keys(&[
+        "size",
+        "seed",
+        "species",
+        "sex",
+        "age_years",
+        "menopause_age_years",
+        "variability",
+        "inclusion",
+    ])?;
+    let size = p
+        .integer("size")?
+        .ok_or_else(|| p.missing("size", "missing required key: the number of subjects"))?;
+    if size == 0 || size > MAX_POPULATION {
+        return Err(p.err("size", format!("must be between 1 and {MAX_POPULATION}")));
+    }
+    let seed = p
+        .integer("seed")?
+        .ok_or_else(|| p.missing("seed", "missing required key: a whole number >= 0"))?;
+    let species = id(p, "species", Species::ALL, Species::as_str)?;
+    let sex = id(p, "sex", Sex::ALL, Sex::as_str)?;
+    let age_years = spread(p, "age_years", 0.0, 120.0)?
+        .ok_or_else(|| p.missing("age_years", "missing required key: { mean, sd, min, max }"))?;
+    let menopause_age_years = spread(p, "menopause_age_years", 0.0, 120.0)?;
+    if menopause_age_years.is_some() && !(species == Species::Human && sex == Sex::Female) {
+        return Err(p.err(
+            "menopause_age_years",
+            "applies only to women (species \"human\", sex \"female\")",
+        ));
+    }
+    let mut variability = BTreeMap::new();
+    if let Some(v) = p.sub_table("variability")? {
+        for (name, _) in v.keys() {
+            if !names.parameters.contains(&name) {
+                return Err(v.err(
+                    name,
+                    format!(
+                        "unknown model parameter \"{name}\"{}",
+                        did_you_mean(name, names.parameters.iter().copied())
+                    ),
+                ));
+            }
+            let cv = v.number(name)?.unwrap_or(0.0);
+            if cv < 0.0 {
+                return Err(v.err(name, "a coefficient of variation must not be negative"));
+            }
+            variability.insert(name.to_string(), cv);
+        }
+    }
+    let mut inclusion = Vec::new();
+    if let Some(t) = p.sub_table("inclusion")? {
+        let keys: Vec<String> = names
+            .columns
+            .iter()
+            .filter(|c| **c != "day")
+            .flat_map(|c| [format!("{c}_max"), format!("{c}_min")])
+            .collect();
+        for (name, _) in t.keys() {
+            let parsed = name
+                .strip_suffix("_max")
+                .map(|c| (c, BoundKind::Max))
+                .or_else(|| name.strip_suffix("_min").map(|c| (c, BoundKind::Min)))
+                .filter(|(c, _)| *c != "day" && names.columns.contains(c));
+            let Some((column, kind)) = parsed else {
+                return Err(t.err(
+                    name,
+                    format!(
+                        "unknown inclusion key \"{name}\"; expected <column>_max or <column>_min with a time-series column{}",
+                        did_you_mean(name, keys.iter().map(String::as_str))
+                    ),
+                ));
+            };
+            let value = t.number(name)?.unwrap_or(f64::NAN);
+            inclusion.push(Bound {
+                column: column.to_string(),
+                kind,
+                value,
+            });
+        }
+    }
+    Ok(Population {
+        size,
+        seed,
+        species,
+        sex,
+        age_years,
+        menopause_age_years,
+        variability,
+        inclusion,
+    })
+}
+
+fn parse_arms(
+    root: &Table<'_, '_, '_>,
+    text: &str,
+    file: &str,
+    population: &Population,
+    simulation: &Simulation,
+) -> Res<Vec<Arm>> {
+    // Regimens are checked against a typical subject of the population.
+    let subject = Subject {
+        species: population.species,
+        sex: population.sex,
+        age_years: population.age_years.mean,
+        body_weight_kg: Subject::default_body_weight_kg(population.species, population.sex),
+        genotype: Vec::new(),
+        parameters: Default::default(),
+    };
+    let Some(value) = root.get("arm") else {
+        return Err(root.missing("arm", "missing [[arm]]: a trial needs at least one arm"));
+    };
+    let DeValue::Array(items) = value.get_ref() else {
+        return Err(root.value_err(
+            "arm",
+            value,
+            format!(
+                "expected an array of tables ([[arm]]), found {}",
+                type_name(value.get_ref())
+            ),
+        ));
+    };
+    if items.is_empty() {
+        return Err(root.value_err("arm", value, "a trial needs at least one arm"));
+    }
+    let mut arms: Vec<Arm> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("arm[{i}]");
+        let DeValue::Table(table) = item.get_ref() else {
+            return Err(root.ctx.err(
+                Some(&item.span()),
+                &path,
+                format!("expected a table, found {}", type_name(item.get_ref())),
+            ));
+        };
+        let t = Table {
+            ctx: root.ctx,
+            table,
+            path,
+            span: item.span(),
+        };
+        t.check_keys(&["name", "treatment"])?;
+        let Some((name, name_value)) = t.string("name")? else {
+            return Err(t.missing("name", "missing required key: the arm's name"));
+        };
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+'));
+        if !valid {
+            return Err(t.value_err(
+                "name",
+                name_value,
+                "expected a non-empty name of letters, digits, _ - . +",
+            ));
+        }
+        if arms.iter().any(|a| a.name == name) {
+            return Err(t.value_err("name", name_value, format!("duplicate arm name \"{name}\"")));
+        }
+        let treatments = embedded_treatments(text, file, "arm", i, &subject, simulation)?;
+        arms.push(Arm { name, treatments });
+    }
+    Ok(arms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARAMETERS: &[&str] = &["osteoclast_apoptosis_rate", "opg_production"];
+    const COLUMNS: &[&str] = &["day", "t_score_femoral_neck", "bmd_femoral_neck_g_cm2"];
+
+    fn parse(text: &str) -> Result<TrialFile, ScenarioError> {
+        let names = Names {
+            parameters: PARAMETERS,
+            columns: COLUMNS,
+        };
+        TrialFile::from_toml_str(text, "t.toml", &names)
+    }
+
+    const GOOD: &str = r#"[population]
+size = 10
+seed = 42
+species = "human"
+sex = "female"
+age_years = { mean = 65.0, sd = 5.0, min = 55.0, max = 80.0 }
+menopause_age_years = { mean = 51.0, sd = 2.0 }
+[population.variability]
+osteoclast_apoptosis_rate = 0.2
+[population.inclusion]
+t_score_femoral_neck_max = -2.5
+
+[[arm]]
+name = "placebo"
+[[arm]]
+name = "denosumab"
+[[arm.treatment]]
+drug = "denosumab"
+dose_mg = 60.0
+route = "subcutaneous"
+start_day = 0.0
+every_days = 182.0
+
+[simulation]
+duration_days = 1095.0
+output_every_days = 30.0
+"#;
+
+    #[test]
+    fn the_contract_example_parses() {
+        let t = parse(GOOD).unwrap();
+        assert_eq!(t.population.size, 10);
+        assert_eq!(t.population.seed, 42);
+        assert_eq!(t.population.age_years.max, 80.0);
+        assert_eq!(t.population.menopause_age_years.unwrap().sd, 2.0);
+        assert_eq!(t.population.variability["osteoclast_apoptosis_rate"], 0.2);
+        assert_eq!(t.population.inclusion[0].key(), "t_score_femoral_neck_max");
+        assert!(t.population.inclusion[0].admits(-2.6));
+        assert!(!t.population.inclusion[0].admits(-2.4));
+        assert_eq!(t.arms.len(), 2);
+        assert!(t.arms[0].treatments.is_empty());
+        assert_eq!(t.arms[1].treatments[0].every_days, Some(182.0));
+        assert_eq!(t.simulation.duration_days, 1095.0);
+    }
+
+    fn err(text: &str) -> ScenarioError {
+        match parse(text) {
+            Ok(t) => panic!("expected an error, parsed {t:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn errors_name_key_and_line() {
+        let e = err(&GOOD.replace(
+            "osteoclast_apoptosis_rate = 0.2",
+            "osteoclast_apoptosis_rat = 0.2",
+        ));
+        assert_eq!(e.key, "population.variability.osteoclast_apoptosis_rat");
+        assert_eq!(e.line, Some(9));
+        assert!(
+            e.message
+                .contains("did you mean \"osteoclast_apoptosis_rate\"?"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("t_score_femoral_neck_max", "t_score_femoral_nek_max"));
+        assert_eq!(e.key, "population.inclusion.t_score_femoral_nek_max");
+        assert!(
+            e.message
+                .contains("did you mean \"t_score_femoral_neck_max\"?"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("drug = \"denosumab\"", "drug = \"denosumb\""));
+        assert_eq!(e.key, "arm[1].treatment[0].drug");
+        assert_eq!(e.line, Some(18));
+        assert!(
+            e.to_string()
+                .starts_with("t.toml:18: `arm[1].treatment[0].drug`: unknown drug"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("size = 10", "size = 0"));
+        assert_eq!(e.key, "population.size");
+        let e = err(&GOOD.replace("sex = \"female\"", "sex = \"male\""));
+        assert_eq!(e.key, "population.menopause_age_years");
+        let e = err(&GOOD.replace("name = \"denosumab\"", "name = \"placebo\""));
+        assert!(e.message.contains("duplicate arm name"), "{e}");
+        let e = err(&GOOD.replace("[population]", "[populaton]"));
+        assert_eq!(e.key, "populaton");
+        assert!(e.message.contains("did you mean \"population\"?"), "{e}");
+        let e = err(&GOOD.replace("duration_days = 1095.0", "duration_days = -1"));
+        assert_eq!(e.key, "simulation.duration_days");
+        let e = err(&GOOD.replace("min = 55.0, max = 80.0", "min = 85.0, max = 80.0"));
+        assert_eq!(e.key, "population.age_years.max");
+    }
+}

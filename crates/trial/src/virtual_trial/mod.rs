@@ -1,0 +1,213 @@
+//! A virtual trial of the osteosim model: every subject of a drawn population is simulated
+//! in every arm (virtual twins), fractures and deaths are drawn from each subject's own
+//! hazards with the same random numbers in every arm, and the results are written as
+//! `subjects.parquet`, `arms.csv`, `events.csv`, `population.csv` and `summary.json`.
+//!
+//! See `docs/trials.md` for the file format, the outputs and every choice made here.
+
+pub mod file;
+mod outputs;
+mod subject;
+
+use std::path::{Path, PathBuf};
+
+use osteosim_engine::{Kernel, Model};
+use osteosim_model::report;
+
+pub use file::{Arm, Bound, BoundKind, Names, Population, Spread, TrialFile};
+pub use subject::{ArmRecord, SubjectRecord};
+
+use crate::runner::{self, Outcome, Plan, RunError, RunOptions};
+use crate::store::Layout;
+
+/// Files written into the output directory.
+pub const SUBJECTS_FILE: &str = "subjects.parquet";
+pub const ARMS_FILE: &str = "arms.csv";
+pub const EVENTS_FILE: &str = "events.csv";
+pub const POPULATION_FILE: &str = "population.csv";
+pub const SUMMARY_FILE: &str = "summary.json";
+/// The work directory (chunk parts and journal) inside the output directory, removed when
+/// the trial completes.
+pub const WORK_DIR: &str = ".osteosim-trial";
+
+/// Columns whose level early after menopause is tested as a predictor, when the model has
+/// them.
+pub const PREDICTOR_COLUMNS: [&str; 7] = [
+    "circulating_evs",
+    "ev_cargo_pro_senescence",
+    "ev_cargo_anti_osteogenic",
+    "ev_cargo_osteogenic",
+    "ev_cargo_rankl",
+    "ev_cargo_oxidative",
+    "ctx_ng_ml",
+];
+
+/// The three DXA sites whose % change is reported.
+pub const BMD_SITES: [&str; 3] = [
+    "bmd_lumbar_spine_g_cm2",
+    "bmd_total_hip_g_cm2",
+    "bmd_femoral_neck_g_cm2",
+];
+
+/// Events drawn per subject and arm, in the order of [`ArmRecord::events`].
+pub const EVENTS: [&str; 3] = ["major_osteoporotic_fracture", "hip_fracture", "death"];
+
+/// Largest number of draws for one subject before inclusion is declared impossible.
+pub const MAX_ATTEMPTS: u64 = 2_000;
+
+/// How a trial failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrialError {
+    /// The trial file, or what it asks of the model (exit code 2).
+    #[error("{0}")]
+    Input(String),
+    /// A valid trial whose simulation failed (exit code 1).
+    #[error("{0}")]
+    Run(String),
+    /// The output directory cannot be written (exit code 2).
+    #[error("{0}")]
+    Output(String),
+}
+
+/// How to run a trial.
+#[derive(Debug, Clone, Default)]
+pub struct TrialOptions {
+    pub threads: Option<usize>,
+    pub resume: bool,
+    /// Stop after this many chunks were committed, as if killed (tests).
+    pub stop_after_chunks: Option<usize>,
+    pub progress: bool,
+}
+
+/// How a trial ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finished {
+    Complete {
+        subjects: u64,
+        arms: usize,
+        files: Vec<PathBuf>,
+    },
+    Stopped {
+        committed_chunks: u64,
+        chunks: u64,
+    },
+}
+
+/// Subjects per chunk: a function of the population size only (never of the thread count),
+/// between 4 and 256, about 512 chunks for large populations.
+pub fn chunk_size(size: u64) -> u64 {
+    size.div_ceil(512).clamp(4, 256)
+}
+
+/// FNV-1a, 64 bits: the fingerprint of a trial file's bytes.
+pub fn fnv64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Everything fixed for the whole trial.
+pub(crate) struct Context<'a> {
+    pub model: &'a Model,
+    pub kernel: &'a dyn Kernel,
+    pub trial: TrialFile,
+    pub label: String,
+    pub text_hash: u64,
+    /// Output columns: name and observable index (None for `day`).
+    pub columns: Vec<(String, Option<usize>)>,
+    /// Varied parameters with their value for this species and sex before variation.
+    pub nominal: Vec<(String, f64)>,
+    pub layout: Layout,
+}
+
+impl Context<'_> {
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|(c, _)| c == name)
+    }
+}
+
+/// Run the trial file `text` (named `label` in messages) on `model` into `out`.
+pub fn run(
+    model: &Model,
+    kernel: &dyn Kernel,
+    text: &str,
+    label: &str,
+    out: &Path,
+    options: &TrialOptions,
+) -> Result<Finished, TrialError> {
+    let columns = report::column_order(model);
+    let parameter_names: Vec<&str> = model.parameter_names().collect();
+    let column_names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
+    let names = Names {
+        parameters: &parameter_names,
+        columns: &column_names,
+    };
+    let trial = TrialFile::from_toml_str(text, label, &names)
+        .map_err(|e| TrialError::Input(e.to_string()))?;
+    let nominal = subject::nominal_values(model, kernel, &trial)?;
+    let layout = Layout {
+        unit_column: "subject".into(),
+        group_column: "arm".into(),
+        groups: trial.arms.iter().map(|a| a.name.clone()).collect(),
+        value_columns: columns.iter().map(|(c, _)| c.clone()).collect(),
+    };
+    let ctx = Context {
+        model,
+        kernel,
+        label: label.to_string(),
+        text_hash: fnv64(text.as_bytes()),
+        trial,
+        columns,
+        nominal,
+        layout,
+    };
+    let plan = Plan {
+        units: ctx.trial.population.size,
+        chunk_size: chunk_size(ctx.trial.population.size),
+    };
+    let fingerprint = format!(
+        "trial {:016x}, model {:016x}, osteosim {}",
+        ctx.text_hash,
+        model.content_hash,
+        env!("CARGO_PKG_VERSION")
+    );
+    std::fs::create_dir_all(out).map_err(|e| {
+        TrialError::Output(format!(
+            "cannot create output directory `{}`: {e}",
+            out.display()
+        ))
+    })?;
+    let work = out.join(WORK_DIR);
+    let run_options = RunOptions {
+        threads: options.threads,
+        resume: options.resume,
+        stop_after_chunks: options.stop_after_chunks,
+        progress: options.progress,
+    };
+    let outcome = runner::run_chunks(&work, &fingerprint, plan, &run_options, |k, units, part| {
+        subject::run_chunk(&ctx, k, units, part)
+    })
+    .map_err(|e| match e {
+        RunError::Work(e) => e,
+        RunError::Resume { .. } => TrialError::Input(e.to_string()),
+        RunError::Journal { .. } => TrialError::Output(e.to_string()),
+    })?;
+    match outcome {
+        Outcome::Stopped { committed } => Ok(Finished::Stopped {
+            committed_chunks: committed,
+            chunks: plan.chunks(),
+        }),
+        Outcome::Complete(parts) => {
+            let files = outputs::finalize(&ctx, &parts, &work, out)?;
+            let _ = std::fs::remove_dir_all(&work);
+            Ok(Finished::Complete {
+                subjects: plan.units,
+                arms: ctx.trial.arms.len(),
+                files,
+            })
+        }
+    }
+}

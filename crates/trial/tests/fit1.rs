@@ -1,0 +1,76 @@
+//! FIT-1 (Black 1996 Lancet 348:1535) as a virtual trial: `validation/trials/fit1.toml`.
+//! Published: new vertebral fracture 8.0% with alendronate vs 15.0% with placebo, relative
+//! risk 0.53 (95% CI 0.41-0.68). The model has no vertebral fracture hazard; major
+//! osteoporotic fracture stands in.
+
+use std::path::{Path, PathBuf};
+
+use osteosim_model::builtin;
+use osteosim_trial::virtual_trial::{self, TrialOptions};
+use serde_json::Value;
+
+fn fit1() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../validation/trials/fit1.toml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn run(text: &str, name: &str) -> Value {
+    let out: PathBuf =
+        std::env::temp_dir().join(format!("osteosim-fit1-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    virtual_trial::run(
+        builtin::model(),
+        builtin::kernel(),
+        text,
+        "fit1.toml",
+        &out,
+        &TrialOptions::default(),
+    )
+    .unwrap();
+    let summary =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&out);
+    summary
+}
+
+fn number(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+/// A small FIT-1: the file runs, screening admits only low femoral-neck BMD, and alendronate
+/// raises BMD and lowers the model's expected fracture risk.
+#[test]
+fn fit1_runs_and_alendronate_raises_bmd_and_lowers_expected_risk() {
+    let s = run(&fit1().replace("size = 600", "size = 24"), "small");
+    assert_eq!(s["arms"][1]["name"], "alendronate");
+    assert!(s["population"]["screened_out"].as_u64().unwrap() > 0);
+    let fneck =
+        |a: usize| number(&s["arms"][a]["bmd_percent_change"]["bmd_femoral_neck_g_cm2"]["mean"]);
+    assert!(
+        fneck(1) > fneck(0) + 3.0,
+        "alendronate {} vs placebo {}",
+        fneck(1),
+        fneck(0)
+    );
+    let expected =
+        number(&s["arms"][1]["events"]["major_osteoporotic_fracture"]["expected_relative_risk"]);
+    assert!(expected < 1.0 && expected > 0.3, "{expected}");
+}
+
+/// FIT-1's relative risk of new vertebral fracture, 0.53 (0.41-0.68), against the model's
+/// relative risk of major osteoporotic fracture in 600 virtual women.
+#[test]
+#[ignore = "the model misses FIT-1: its fracture hazard follows BMD and age only, and alendronate's \
+            ~8% femoral-neck gain over 3 years lowers the expected risk of major osteoporotic \
+            fracture by about 13% (RR ~0.87; drawn events 0.96, 0.54-1.70), not 47%"]
+fn fit1_relative_risk_of_fracture_within_the_published_interval() {
+    let s = run(&fit1(), "full");
+    let major = &s["arms"][1]["events"]["major_osteoporotic_fracture"];
+    let rr = number(&major["relative_risk"]);
+    let expected = number(&major["expected_relative_risk"]);
+    assert!(
+        (0.41..=0.68).contains(&rr),
+        "drawn RR {rr}, expected RR {expected}"
+    );
+    assert!((0.41..=0.68).contains(&expected), "expected RR {expected}");
+}
