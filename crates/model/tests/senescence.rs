@@ -234,3 +234,31 @@ fn the_ev_antibody_spares_other_organs_not_the_marrow() {
     assert!(ratio("organ_ev_senescence_dose") < 0.5);
     assert!((ratio("marrow_ev_senescence_dose") - 1.0).abs() < 0.02);
 }
+
+#[test]
+fn men_die_earlier_than_women_as_the_life_tables_say() {
+    // US life tables (2019): of those alive at 45, ~56% of men and ~69% of women reach 80.
+    let survival_to_80 = |sex: Sex| {
+        let mut sc = Scenario::untreated(
+            Species::Human,
+            sex,
+            45.0,
+            match sex {
+                Sex::Female => EstrogenProfile::NaturalMenopause {
+                    menopause_age_years: 51.0,
+                },
+                Sex::Male => EstrogenProfile::AgeRelatedDecline,
+            },
+            35.0 * DAYS_PER_YEAR,
+            DAYS_PER_YEAR,
+        );
+        sc.simulation.output_every_days = DAYS_PER_YEAR;
+        at(&table(&sc), "age_years", "survival_probability", 80.0)
+    };
+    let (men, women) = (survival_to_80(Sex::Male), survival_to_80(Sex::Female));
+    assert!((0.50..=0.62).contains(&men), "men reaching 80: {men:.3}");
+    assert!(
+        men < women,
+        "men {men:.3} should die earlier than women {women:.3}"
+    );
+}
