@@ -16,8 +16,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 venv=${OSTEOSIM_SBML_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/osteosim/sbml-venv}
 python=${PYTHON:-python3}
 
-if [[ ! -x "$venv/bin/python" ]]; then
-    "$python" -m venv "$venv"
+if [[ ! -x "$venv/bin/python" ]] && ! "$python" -m venv "$venv"; then
+    # No venv module (a bare system Python): install the packages into a directory of their
+    # own and put it on the path instead.
+    rm -rf "$venv"
+    mkdir -p "$venv/site"
+    "$python" -m pip install --quiet --target "$venv/site" libroadrunner python-libsbml
+    mkdir -p "$venv/bin"
+    printf '#!/usr/bin/env bash\nPYTHONPATH="%s${PYTHONPATH:+:$PYTHONPATH}" exec "%s" "$@"\n' \
+        "$venv/site" "$(command -v "$python")" >"$venv/bin/python"
+    chmod +x "$venv/bin/python"
 fi
 if ! "$venv/bin/python" -c 'import roadrunner, libsbml' >/dev/null 2>&1; then
     "$venv/bin/python" -m pip install --quiet --upgrade pip
