@@ -14,7 +14,8 @@
 //! 4. [`simulate`] binds parameters, initial states (steady states by Newton), doses and
 //!    parameter switches to a [`solve::Problem`]; [`solve`] integrates it with diffsol's
 //!    BDF, stopping exactly at every event.
-//! 5. [`output`] writes tables and JSON whole or not at all.
+//! 5. [`output`] writes tables and JSON whole or not at all; [`sbml`] writes a bound run as
+//!    an SBML document for other simulators.
 
 pub mod codegen;
 pub mod compile;
@@ -23,6 +24,7 @@ pub mod expr;
 pub mod format;
 pub mod model;
 pub mod output;
+pub mod sbml;
 pub mod simulate;
 pub mod solve;
 pub mod steady;

@@ -78,6 +78,21 @@ impl<'a> Simulation<'a> {
         self.options
     }
 
+    /// Start and end of the run, in model time units.
+    pub fn time_span(&self) -> (f64, f64) {
+        (self.t0, self.t_end)
+    }
+
+    /// The doses given so far, each with the index of its model input.
+    pub fn doses(&self) -> &[(usize, Dose)] {
+        &self.doses
+    }
+
+    /// The parameter switches given so far: (parameter index, time, value).
+    pub fn switches(&self) -> &[(usize, f64, f64)] {
+        &self.switches
+    }
+
     fn parameter_index(&self, name: &str) -> Result<usize, SimError> {
         self.model
             .parameter_index(name)

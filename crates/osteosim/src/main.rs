@@ -6,6 +6,7 @@
 
 mod check;
 mod drugs;
+mod export;
 mod failure;
 mod models;
 mod params;
@@ -98,6 +99,78 @@ enum Command {
         #[arg(value_name = "MODEL_DIR")]
         model_dir: Option<PathBuf>,
     },
+    /// Write one scenario's run for other tools: the model as SBML, or raw state trajectories.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+    /// Time repeated runs of one scenario inside one process (prints JSON).
+    #[command(hide = true)]
+    Bench {
+        /// Scenario file (TOML); the built-in default when omitted.
+        #[arg(value_name = "SCENARIO.toml")]
+        scenario: Option<PathBuf>,
+        /// Model directory instead of the built-in model.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Number of timed runs.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        #[command(flatten)]
+        tolerances: ToleranceArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// The whole model as SBML Level 3 Version 2, with the scenario's parameter values,
+    /// initial steady state, doses and switches (built-in default scenario when omitted).
+    Sbml {
+        /// Scenario file (TOML); the built-in default when omitted.
+        #[arg(value_name = "SCENARIO.toml")]
+        scenario: Option<PathBuf>,
+        /// Model directory instead of the built-in model.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// The SBML file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Raw state trajectories (CSV: model time, then one column per state) at the
+    /// scenario's output times.
+    States {
+        /// Scenario file (TOML); the built-in default when omitted.
+        #[arg(value_name = "SCENARIO.toml")]
+        scenario: Option<PathBuf>,
+        /// Model directory instead of the built-in model.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// The CSV file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        tolerances: ToleranceArgs,
+    },
+}
+
+/// Solver tolerances (the engine's defaults when omitted).
+#[derive(Debug, clap::Args)]
+struct ToleranceArgs {
+    /// Relative tolerance of the integrator.
+    #[arg(long, value_name = "X")]
+    rtol: Option<f64>,
+    /// Factor applied to every state's absolute tolerance.
+    #[arg(long, value_name = "X")]
+    atol_scale: Option<f64>,
+}
+
+impl From<ToleranceArgs> for export::Tolerances {
+    fn from(a: ToleranceArgs) -> Self {
+        export::Tolerances {
+            rtol: a.rtol,
+            atol_scale: a.atol_scale,
+        }
+    }
 }
 
 fn dispatch(command: Command) -> Result<(), Failure> {
@@ -123,6 +196,35 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         } => trial::trial(&file, &out, resume, threads),
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
         Command::Validate { target, out } => validate::validate(target.as_deref(), &out),
+        Command::Export { what } => match what {
+            ExportCommand::Sbml {
+                scenario,
+                model,
+                out,
+            } => export::sbml(scenario.as_deref(), model.as_deref(), &out),
+            ExportCommand::States {
+                scenario,
+                model,
+                out,
+                tolerances,
+            } => export::states(
+                scenario.as_deref(),
+                model.as_deref(),
+                &out,
+                tolerances.into(),
+            ),
+        },
+        Command::Bench {
+            scenario,
+            model,
+            runs,
+            tolerances,
+        } => export::bench(
+            scenario.as_deref(),
+            model.as_deref(),
+            runs,
+            tolerances.into(),
+        ),
     }
 }
 
