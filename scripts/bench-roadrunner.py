@@ -35,7 +35,7 @@ import sbml_check  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", help="scenario file; the built-in default when omitted")
-    ap.add_argument("--osteosim", default="target/release/osteosim")
+    ap.add_argument("--osteosim", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "osteosim"))
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--process-runs", type=int, default=10)
     ap.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance, both simulators")

@@ -34,5 +34,5 @@ fi
 
 cargo build --release -p osteosim --quiet
 
-"$venv/bin/python" scripts/sbml_check.py --osteosim target/release/osteosim --default \
+"$venv/bin/python" scripts/sbml_check.py --osteosim "${CARGO_TARGET_DIR:-target}/release/osteosim" --default \
     scripts/sbml-check/*.toml "$@"

@@ -206,7 +206,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenarios", nargs="*", help="scenario files; none = the built-in default")
     ap.add_argument("--default", action="store_true", help="also check the built-in default")
-    ap.add_argument("--osteosim", default="target/release/osteosim", help="the osteosim binary")
+    ap.add_argument("--osteosim", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "osteosim"), help="the osteosim binary")
     ap.add_argument("--tolerance", type=float, default=1e-4, help="largest relative deviation")
     ap.add_argument("--floor-absolute", type=float, default=1e-12)
     ap.add_argument("--floor-relative", type=float, default=1e-6,
