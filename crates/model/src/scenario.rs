@@ -1354,31 +1354,46 @@ fn parse_treatments(
     subject: &Subject,
     sim: &Simulation,
 ) -> Res<Vec<Treatment>> {
-    let Some(value) = root.get("treatment") else {
-        return Ok(Vec::new());
-    };
+    match root.get("treatment") {
+        Some(value) => {
+            parse_treatment_array(root.ctx, value, "treatment", "treatment", subject, sim)
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// An array of treatment tables at `path`, written `[[header]]` in the file, each parsed as a
+/// scenario's `[[treatment]]`; errors name entries as `path[i].KEY`.
+fn parse_treatment_array(
+    ctx: &Ctx<'_>,
+    value: &Value<'_>,
+    path: &str,
+    header: &str,
+    subject: &Subject,
+    sim: &Simulation,
+) -> Res<Vec<Treatment>> {
     let DeValue::Array(items) = value.get_ref() else {
-        return Err(root.value_err(
-            "treatment",
-            value,
+        return Err(ctx.err(
+            Some(&value.span()),
+            path,
             format!(
-                "expected an array of tables ([[treatment]]), found {}",
+                "expected an array of tables ([[{header}]]), found {}",
                 type_name(value.get_ref())
             ),
         ));
     };
     let mut treatments = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let path = format!("treatment[{i}]");
+        let path = format!("{path}[{i}]");
         let DeValue::Table(table) = item.get_ref() else {
-            return Err(root.ctx.err(
+            return Err(ctx.err(
                 Some(&item.span()),
                 &path,
                 format!("expected a table, found {}", type_name(item.get_ref())),
             ));
         };
         let section = Section {
-            ctx: root.ctx,
+            ctx,
             table,
             path,
             span: item.span(),
@@ -1929,36 +1944,14 @@ pub fn embedded_treatments(
         let Some(value) = table.get("treatment") else {
             return Ok(Vec::new());
         };
-        let path = format!("{array}[{index}].treatment");
-        let DeValue::Array(items) = value.get_ref() else {
-            return Err(root.ctx.err(
-                Some(&value.span()),
-                &path,
-                format!(
-                    "expected an array of tables ([[{array}.treatment]]), found {}",
-                    type_name(value.get_ref())
-                ),
-            ));
-        };
-        let mut treatments = Vec::with_capacity(items.len());
-        for (j, item) in items.iter().enumerate() {
-            let path = format!("{path}[{j}]");
-            let DeValue::Table(table) = item.get_ref() else {
-                return Err(root.ctx.err(
-                    Some(&item.span()),
-                    &path,
-                    format!("expected a table, found {}", type_name(item.get_ref())),
-                ));
-            };
-            let section = Section {
-                ctx: root.ctx,
-                table,
-                path,
-                span: item.span(),
-            };
-            treatments.push(parse_treatment(&section, subject, simulation)?);
-        }
-        Ok(treatments)
+        parse_treatment_array(
+            root.ctx,
+            value,
+            &format!("{array}[{index}].treatment"),
+            &format!("{array}.treatment"),
+            subject,
+            simulation,
+        )
     })
 }
 

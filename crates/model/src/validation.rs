@@ -1031,7 +1031,7 @@ fn o3(t: &Target) -> Result<Finding, String> {
     let ratio = s_old / s_young;
 
     let start = t.constant("clearance_start_months")? * WEEKS_PER_MONTH;
-    let span = t.constant("clearance_months")? * 30.4375;
+    let span = t.constant("clearance_months")? * MONTH_DAYS;
     let vehicle_scenario = intact_mouse(start, span);
     let mut treated_scenario = vehicle_scenario.clone();
     treated_scenario.treatments = vec![per_kg(

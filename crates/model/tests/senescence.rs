@@ -2,13 +2,11 @@
 //! validation targets (O3-O5, S1, S2 are in tests/validation.rs). Each test compares two
 //! virtual twins, so a model without the mechanism fails it.
 
-use std::collections::BTreeMap;
-
 use osteosim_engine::output::Table;
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{
-    DoseAmount, Drug, EstrogenProfile, Genotype, Route, Scenario, Sex, Simulation, Species,
-    Subject, Treatment, DAYS_PER_YEAR,
+    DoseAmount, Drug, EstrogenProfile, Genotype, Route, Scenario, Sex, Species, Treatment,
+    DAYS_PER_YEAR,
 };
 
 fn table(sc: &Scenario) -> Table {
@@ -34,22 +32,14 @@ fn at(t: &Table, by: &str, name: &str, x: f64) -> f64 {
 }
 
 fn female_mouse(age_weeks: f64, estrogen: EstrogenProfile, days: f64) -> Scenario {
-    Scenario {
-        subject: Subject {
-            species: Species::Mouse,
-            sex: Sex::Female,
-            age_years: age_weeks * 7.0 / DAYS_PER_YEAR,
-            body_weight_kg: Subject::default_body_weight_kg(Species::Mouse, Sex::Female),
-            genotype: Vec::new(),
-            parameters: BTreeMap::new(),
-        },
+    Scenario::untreated(
+        Species::Mouse,
+        Sex::Female,
+        age_weeks * 7.0 / DAYS_PER_YEAR,
         estrogen,
-        treatments: Vec::new(),
-        simulation: Simulation {
-            duration_days: days,
-            output_every_days: 7.0,
-        },
-    }
+        days,
+        7.0,
+    )
 }
 
 fn every(drug: Drug, dose: DoseAmount, route: Route, days: f64) -> Treatment {
@@ -239,7 +229,7 @@ fn the_ev_antibody_spares_other_organs_not_the_marrow() {
 fn men_die_earlier_than_women_as_the_life_tables_say() {
     // US life tables (2019): of those alive at 45, ~56% of men and ~69% of women reach 80.
     let survival_to_80 = |sex: Sex| {
-        let mut sc = Scenario::untreated(
+        let sc = Scenario::untreated(
             Species::Human,
             sex,
             45.0,
@@ -252,7 +242,6 @@ fn men_die_earlier_than_women_as_the_life_tables_say() {
             35.0 * DAYS_PER_YEAR,
             DAYS_PER_YEAR,
         );
-        sc.simulation.output_every_days = DAYS_PER_YEAR;
         at(&table(&sc), "age_years", "survival_probability", 80.0)
     };
     let (men, women) = (survival_to_80(Sex::Male), survival_to_80(Sex::Female));

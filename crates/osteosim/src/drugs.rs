@@ -13,7 +13,7 @@ use osteosim_engine::Model;
 use osteosim_model::scenario::{Drug, Regimen};
 use serde_json::{json, Value};
 
-use crate::failure::{print, Failure};
+use crate::failure::{print, print_json, Failure};
 use crate::models::LoadedModel;
 use crate::params::format_value;
 
@@ -281,10 +281,7 @@ pub fn table(model: &Model, which: &str) -> String {
 pub fn drugs(loaded: &LoadedModel, as_json: bool) -> Result<(), Failure> {
     let model = loaded.model.as_ref();
     if as_json {
-        let mut text = serde_json::to_string_pretty(&to_json(model))
-            .map_err(|e| Failure::run_failed(format!("cannot encode the drug list: {e}")))?;
-        text.push('\n');
-        print(&text)
+        print_json(&to_json(model), "the drug list")
     } else {
         print(&table(model, &loaded.describe()))
     }

@@ -41,6 +41,14 @@ impl Failure {
 }
 
 /// Write `text` to stdout. A closed pipe (`osteosim params | head`) is not an error.
+/// Writes `value` to standard output as pretty JSON; `what` names it in an error.
+pub fn print_json(value: &serde_json::Value, what: &str) -> Result<(), Failure> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::run_failed(format!("cannot encode {what}: {e}")))?;
+    text.push('\n');
+    print(&text)
+}
+
 pub fn print(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

@@ -5,16 +5,13 @@ use osteosim_engine::model::{Parameter, Source};
 use osteosim_engine::Model;
 use serde_json::{json, Value};
 
-use crate::failure::{print, Failure};
+use crate::failure::{print, print_json, Failure};
 use crate::models::LoadedModel;
 
 pub fn params(loaded: &LoadedModel, as_json: bool) -> Result<(), Failure> {
     let model = loaded.model.as_ref();
     if as_json {
-        let mut text = serde_json::to_string_pretty(&to_json(model))
-            .map_err(|e| Failure::run_failed(format!("cannot encode the parameters: {e}")))?;
-        text.push('\n');
-        print(&text)
+        print_json(&to_json(model), "the parameters")
     } else {
         print(&table(model, &loaded.describe()))
     }
