@@ -77,7 +77,7 @@ fn teriparatide() -> Treatment {
 }
 
 #[test]
-#[ignore = "known gap: +4.9 points at 21 months against +9 (the gain peaks near +6 at 11 months): modeling-based formation fades as lining cells are used up, and the trabecular mechanostat, once bone mass rises, leaves each remodelling cavity partly unfilled, so the remodelling deficit of a 69-year-old takes the gain back (docs/treatments.md)"]
+#[ignore = "known gap: +4.8 points at 21 months against +9 (the gain peaks near +6 at 11 months): modeling-based formation fades as lining cells are used up, and the trabecular mechanostat, once bone mass rises, leaves each remodelling cavity partly unfilled, so the remodelling deficit of a 69-year-old takes the gain back (docs/treatments.md)"]
 fn t3_teriparatide_lumbar_spine_neer_2001() {
     // Neer 2001 N Engl J Med 344:1434: women of mean age 69, 20 ug/day for a median of 21
     // months: lumbar spine +9 points over placebo (band +-2.5); femoral neck +3 points.
