@@ -111,6 +111,14 @@ pub fn simulation<'a>(
         None => 0.0,
     };
     sim = sim.with_time_span(t0, duration)?;
+    if t0 < 0.0 && model.parameter_index("mortality_counting").is_some() {
+        // Deaths count from day 0: off during the run-in, switched on (an exact event) at 0.
+        sim = sim.with_parameter("mortality_counting", 0.0)?.with_switch(
+            "mortality_counting",
+            0.0,
+            1.0,
+        )?;
+    }
     let every = scenario.simulation.output_every_days;
     let n = (duration / every + 1e-9).floor() as usize;
     let mut times: Vec<f64> = (0..=n).map(|k| k as f64 * every).collect();
