@@ -111,6 +111,20 @@ pub fn simulation<'a>(
         None => 0.0,
     };
     sim = sim.with_time_span(t0, duration)?;
+    if let EstrogenProfile::Ovariectomy { day } = scenario.estrogen {
+        if model.parameter_index("ovaries_removed").is_some() {
+            // Surgery is an exact event on its day (or done before the run starts).
+            sim = if day <= t0 {
+                sim.with_parameter("ovaries_removed", 1.0)?
+            } else {
+                sim.with_parameter("ovaries_removed", 0.0)?.with_switch(
+                    "ovaries_removed",
+                    day,
+                    1.0,
+                )?
+            };
+        }
+    }
     if t0 < 0.0 && model.parameter_index("mortality_counting").is_some() {
         // Deaths count from day 0: off during the run-in, switched on (an exact event) at 0.
         sim = sim.with_parameter("mortality_counting", 0.0)?.with_switch(

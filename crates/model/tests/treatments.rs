@@ -24,9 +24,8 @@ use osteosim_model::scenario::{
 // Scenarios and results
 // ---------------------------------------------------------------------------------------------
 
-/// First treatment day. Day 0 would be the natural choice, but a dose at exactly day 0 for a
-/// subject older than the model's steady-state age trips an engine defect (see
-/// `a_dose_on_day_zero_runs_for_an_older_woman`); one day later changes nothing measurable.
+/// First treatment day of the regimens below (day 1). A dose on day 0 works as well (see
+/// `a_dose_on_day_zero_runs_for_an_older_woman`); one day changes nothing measurable.
 const START: f64 = 1.0;
 
 fn woman(age_years: f64, years: f64) -> Scenario {
@@ -307,11 +306,10 @@ fn without_a_dose_every_drug_term_is_exactly_zero() {
     }
 }
 
-/// A dose on day 0 for a subject older than the steady-state age: the stop that the engine
-/// places next to t = 0 for the `t >= ovariectomy_day` condition (default day 0, found by
-/// bisection to ~1e-13) lies within the solver's rounding of the dose's stop at t = 0, and the
-/// solver refuses to step to it. Fixing it belongs to the engine (merge stops closer than the
-/// solver's rounding, or treat such a stop as reached).
+/// A dose on day 0 for a subject older than the steady-state age, whose run starts years before
+/// day 0: the dose shares its stop with the switch that starts the counting of deaths. (Once,
+/// conditions on t in the model put a second stop within rounding of it and the solver refused
+/// to step; the model now switches parameters at exact events instead.)
 #[test]
 fn a_dose_on_day_zero_runs_for_an_older_woman() {
     let mut sc = woman(72.0, 1.0);
