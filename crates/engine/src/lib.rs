@@ -13,7 +13,8 @@
 //!    turns the same tapes into Rust source for models built into a binary.
 //! 4. [`simulate`] binds parameters, initial states (steady states by Newton), doses and
 //!    parameter switches to a [`solve::Problem`]; [`solve`] integrates it with diffsol's
-//!    BDF, stopping exactly at every event.
+//!    BDF, stopping exactly at every event, with the kernel's exact sparse Jacobian and the
+//!    static-pivot sparse LU of [`linalg`].
 //! 5. [`output`] writes tables and JSON whole or not at all; [`sbml`] writes a bound run as
 //!    an SBML document for other simulators.
 
@@ -22,6 +23,7 @@ pub mod compile;
 pub mod error;
 pub mod expr;
 pub mod format;
+pub mod linalg;
 pub mod model;
 pub mod output;
 pub mod sbml;

@@ -158,6 +158,8 @@ pub struct Model {
     /// FNV-1a of the files' names and text: which model produced a result.
     pub content_hash: u64,
     symbols: HashMap<String, Symbol>,
+    /// [`time_conditions`], found once: every subject of a trial asks for them.
+    time_conditions: std::sync::OnceLock<Vec<(Expr, Expr)>>,
 }
 
 impl Model {
@@ -572,6 +574,7 @@ impl Builder {
             sets: Vec::new(),
             content_hash: hash,
             symbols: self.symbols.clone(),
+            time_conditions: std::sync::OnceLock::new(),
         };
 
         // Check every expression's names and units.
@@ -1172,7 +1175,13 @@ fn literal(e: &Expr) -> Option<f64> {
 
 /// Which comparisons in a model depend on time and parameters only: the candidates for
 /// exact solver stops.
-pub fn time_conditions(model: &Model) -> Vec<(Expr, Expr)> {
+pub fn time_conditions(model: &Model) -> &[(Expr, Expr)] {
+    model
+        .time_conditions
+        .get_or_init(|| find_time_conditions(model))
+}
+
+fn find_time_conditions(model: &Model) -> Vec<(Expr, Expr)> {
     // An assignment is "clock-like" when it depends only on t, parameters and clock-like
     // assignments.
     let mut clock = vec![false; model.assignments.len()];

@@ -329,7 +329,7 @@ impl<'a> Simulation<'a> {
         let mut out = Vec::new();
         const GRID: usize = 4096;
         let (a, b) = (self.t0, self.t_end);
-        for (lhs, rhs) in &conds {
+        for (lhs, rhs) in conds {
             let g = |t: f64| -> Option<f64> {
                 Some(
                     evaluate(self.model, &self.parameters, lhs, t).ok()?

@@ -12,19 +12,24 @@ use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 use diffsol::{
-    FaerSparseLU, FaerSparseMat, FaerVec, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector,
-    VectorCommon,
+    ConstantOp, FaerContext, FaerSparseMat, FaerVec, Matrix, NonLinearOp, NonLinearOpJacobian,
+    OdeBuilder, OdeEquations, OdeEquationsRef, OdeSolverMethod, OdeSolverStopReason, Op,
+    ParameterisedOp, UnitCallable, Vector, VectorCommon,
 };
+use diffsol_la::MatrixSparsity;
 
 use crate::compile::Kernel;
 use crate::error::SimError;
+use crate::linalg::StaticLu;
 
-// Sparse matrices and LU (faer). Model Jacobians are sparse (the built-in model: 281 non-zeros
-// of 57 x 57), and with nalgebra's dense LU the factorisation and solves took ~70% of a dosed
-// run. Measured with `osteosim bench` and the trial benchmark: a denosumab scenario 15 -> 11 ms,
-// a 1,000-woman placebo-vs-denosumab trial 501 -> 696 subject-years/s; untreated runs gain less.
+// Sparse matrices (faer's storage) with our own LU (`linalg`). Model Jacobians are sparse (the
+// built-in model: 281 non-zeros of 57 x 57). History, measured with `osteosim bench`: nalgebra's
+// dense LU took ~70% of a dosed run; faer's sparse LU took a denosumab scenario from 15 to 11 ms;
+// the static-pivot LU with the kernel's exact Jacobian (instead of diffsol's sparsity detection,
+// colouring and Jacobian-vector products per run) from 10.7 to 4.6 ms, the default from 2.1 to
+// 1.1 ms, with the same steps.
 type Mat = FaerSparseMat<f64>;
-type Lu = FaerSparseLU<f64>;
+type Lu = StaticLu;
 
 /// The contiguous values of a solver vector.
 fn values(v: &FaerVec<f64>) -> &[f64] {
@@ -197,9 +202,206 @@ impl<'k> Shared<'k> {
         }
     }
 
+    /// Fill `out` (stored in `layout`'s pattern) with `J(t, y)` from the kernel's exact Jacobian.
+    fn jacobian(&self, y: &[f64], t: f64, layout: &JacobianLayout, out: &mut [f64]) {
+        let t = self.frozen.as_ref().map_or(t, |f| f.0);
+        self.n_jac.set(self.n_jac.get() + 1);
+        let mut values = self.jac_values.borrow_mut();
+        self.kernel.jacobian(
+            t,
+            y,
+            &self.parameters.borrow(),
+            &mut values,
+            &mut self.scratch.borrow_mut(),
+        );
+        out.iter_mut().for_each(|o| *o = 0.0);
+        let mask = self.frozen.as_ref().map(|f| &f.1);
+        for ((&(i, _), &slot), &v) in self
+            .kernel
+            .jacobian_pattern()
+            .iter()
+            .zip(&layout.slot)
+            .zip(values.iter())
+        {
+            if mask.is_none_or(|m| m[i as usize]) {
+                out[slot] += v;
+            }
+        }
+        // The cached values no longer belong to any (t, y) known to `jac_mul`.
+        self.jac_valid.set(false);
+    }
+
     fn invalidate(&self) {
         self.jac_valid.set(false);
     }
+}
+
+/// The kernel's Jacobian pattern as a compressed-column sparsity, and where each of the
+/// kernel's entries goes in it. Built once per thread and pattern.
+struct JacobianLayout {
+    sparsity: <Mat as Matrix>::Sparsity,
+    /// Storage position of each entry of `Kernel::jacobian_pattern`.
+    slot: Vec<usize>,
+    pattern: Vec<(u32, u32)>,
+}
+
+impl JacobianLayout {
+    fn new(n: usize, pattern: &[(u32, u32)]) -> JacobianLayout {
+        let indices = pattern
+            .iter()
+            .map(|&(i, j)| (i as usize, j as usize))
+            .collect();
+        let sparsity =
+            <<Mat as Matrix>::Sparsity as MatrixSparsity<Mat>>::try_from_indices(n, n, indices)
+                .expect("the kernel's Jacobian pattern lies within the state count");
+        let (col_ptr, row_idx) = (sparsity.col_ptr(), sparsity.row_idx());
+        let slot = pattern
+            .iter()
+            .map(|&(i, j)| {
+                let column = col_ptr[j as usize]..col_ptr[j as usize + 1];
+                column.start
+                    + row_idx[column]
+                        .iter()
+                        .position(|&r| r == i as usize)
+                        .expect("every pattern entry is stored")
+            })
+            .collect();
+        JacobianLayout {
+            sparsity,
+            slot,
+            pattern: pattern.to_vec(),
+        }
+    }
+
+    /// The layout of `kernel`'s pattern, reusing this thread's last one when it matches.
+    fn for_kernel(kernel: &dyn Kernel) -> std::rc::Rc<JacobianLayout> {
+        thread_local! {
+            static LAST: RefCell<Option<std::rc::Rc<JacobianLayout>>> = const { RefCell::new(None) };
+        }
+        let pattern = kernel.jacobian_pattern();
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            match last.as_ref() {
+                Some(l) if l.pattern == pattern => l.clone(),
+                _ => {
+                    let l = std::rc::Rc::new(JacobianLayout::new(kernel.n_states(), pattern));
+                    *last = Some(l.clone());
+                    l
+                }
+            }
+        })
+    }
+}
+
+/// The model as diffsol equations: right-hand side and exact sparse Jacobian from the kernel,
+/// initial state from the problem. No mass matrix, roots or outputs.
+struct Equations<'s, 'k> {
+    shared: &'s Shared<'k>,
+    layout: std::rc::Rc<JacobianLayout>,
+    y0: &'s [f64],
+    ctx: FaerContext,
+}
+
+struct Rhs<'a, 's, 'k>(&'a Equations<'s, 'k>);
+struct Init<'a, 's, 'k>(&'a Equations<'s, 'k>);
+
+macro_rules! model_op {
+    ($($ty:ty),*) => {$(
+        impl Op for $ty {
+            type M = Mat;
+            type V = FaerVec<f64>;
+            type T = f64;
+            type C = FaerContext;
+            fn context(&self) -> &FaerContext {
+                self.context_ref()
+            }
+            fn nstates(&self) -> usize {
+                self.n()
+            }
+            fn nout(&self) -> usize {
+                self.n()
+            }
+            fn nparams(&self) -> usize {
+                0
+            }
+        }
+    )*};
+}
+
+impl Equations<'_, '_> {
+    fn context_ref(&self) -> &FaerContext {
+        &self.ctx
+    }
+    fn n(&self) -> usize {
+        self.y0.len()
+    }
+}
+impl Rhs<'_, '_, '_> {
+    fn context_ref(&self) -> &FaerContext {
+        &self.0.ctx
+    }
+    fn n(&self) -> usize {
+        self.0.n()
+    }
+}
+impl Init<'_, '_, '_> {
+    fn context_ref(&self) -> &FaerContext {
+        &self.0.ctx
+    }
+    fn n(&self) -> usize {
+        self.0.n()
+    }
+}
+model_op!(Equations<'_, '_>, Rhs<'_, '_, '_>, Init<'_, '_, '_>);
+
+impl NonLinearOp for Rhs<'_, '_, '_> {
+    fn call_inplace(&self, x: &FaerVec<f64>, t: f64, y: &mut FaerVec<f64>) {
+        self.0.shared.rhs(values(x), t, values_mut(y));
+    }
+}
+
+impl NonLinearOpJacobian for Rhs<'_, '_, '_> {
+    fn jac_mul_inplace(&self, x: &FaerVec<f64>, t: f64, v: &FaerVec<f64>, y: &mut FaerVec<f64>) {
+        self.0
+            .shared
+            .jac_mul(values(x), t, values(v), values_mut(y));
+    }
+    fn jacobian_inplace(&self, x: &FaerVec<f64>, t: f64, y: &mut Mat) {
+        let out = y.inner_mut()[0].val_mut();
+        self.0.shared.jacobian(values(x), t, &self.0.layout, out);
+    }
+    fn jacobian_sparsity(&self) -> Option<<Mat as Matrix>::Sparsity> {
+        Some(self.0.layout.sparsity.clone())
+    }
+}
+
+impl ConstantOp for Init<'_, '_, '_> {
+    fn call_inplace(&self, _t: f64, y: &mut FaerVec<f64>) {
+        values_mut(y).copy_from_slice(self.0.y0);
+    }
+}
+
+impl<'a, 's, 'k> OdeEquationsRef<'a> for Equations<'s, 'k> {
+    type Rhs = Rhs<'a, 's, 'k>;
+    type Init = Init<'a, 's, 'k>;
+    type Mass = ParameterisedOp<'a, UnitCallable<Mat>>;
+    type Root = ParameterisedOp<'a, UnitCallable<Mat>>;
+    type Out = ParameterisedOp<'a, UnitCallable<Mat>>;
+    type Reset = ParameterisedOp<'a, UnitCallable<Mat>>;
+}
+
+impl<'s, 'k> OdeEquations for Equations<'s, 'k> {
+    fn rhs(&self) -> Rhs<'_, 's, 'k> {
+        Rhs(self)
+    }
+    fn mass(&self) -> Option<ParameterisedOp<'_, UnitCallable<Mat>>> {
+        None
+    }
+    fn init(&self) -> Init<'_, 's, 'k> {
+        Init(self)
+    }
+    fn set_params(&mut self, _p: &FaerVec<f64>) {}
+    fn get_params(&self, _p: &mut FaerVec<f64>) {}
 }
 
 fn solver_error(time: f64, e: impl std::fmt::Display) -> SimError {
@@ -225,24 +427,20 @@ pub(crate) fn integrate_with(
     frozen: Option<(f64, Vec<bool>)>,
 ) -> Result<Trajectory, SimError> {
     let started = Instant::now();
-    let n = kernel.n_states();
     validate(kernel, problem)?;
     let shared = Shared::new(kernel, problem.parameters.clone(), frozen);
-    let y0 = problem.y0.clone();
+    let equations = Equations {
+        shared: &shared,
+        layout: JacobianLayout::for_kernel(kernel),
+        y0: &problem.y0,
+        ctx: FaerContext::default(),
+    };
     let ode = OdeBuilder::<Mat>::new()
         .t0(problem.t0)
         .h0(problem.options.initial_step)
         .rtol(problem.options.rtol)
         .atol(problem.atol.clone())
-        .rhs_implicit(
-            |x: &[f64], _p: &[f64], t: f64, y: &mut [f64]| shared.rhs(x, t, y),
-            |x: &[f64], _p: &[f64], t: f64, v: &[f64], y: &mut [f64]| shared.jac_mul(x, t, v, y),
-        )
-        .init(
-            move |_p: &[f64], _t: f64, y: &mut [f64]| y.copy_from_slice(&y0),
-            n,
-        )
-        .build()
+        .build_from_eqn(equations)
         .map_err(|e| solver_error(problem.t0, e))?;
     let mut solver = ode.bdf::<Lu>().map_err(|e| solver_error(problem.t0, e))?;
 
