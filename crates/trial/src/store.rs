@@ -257,45 +257,70 @@ pub fn concatenate(parts: &[PathBuf], layout: &Layout, dest: &Path) -> Result<()
     })
 }
 
+/// A table file opened for reading columns: its footer (one entry per row group and column)
+/// is parsed once, however many columns are read.
+pub struct TableReader {
+    path: PathBuf,
+    value_columns: usize,
+    reader: SerializedFileReader<File>,
+}
+
+impl TableReader {
+    pub fn open(path: &Path, layout: &Layout) -> Result<TableReader, StoreError> {
+        let file = File::open(path).map_err(|e| file_error(path, e))?;
+        let reader = SerializedFileReader::new(file).map_err(|e| file_error(path, e))?;
+        Ok(TableReader {
+            path: path.to_path_buf(),
+            value_columns: layout.value_columns.len(),
+            reader,
+        })
+    }
+
+    /// Call `visit(row, value)` for every value of value column `k`, in row order, holding
+    /// one batch in memory at a time.
+    pub fn scan(&self, k: usize, mut visit: impl FnMut(u64, f64)) -> Result<(), StoreError> {
+        let path = &self.path;
+        let err = |e: parquet::errors::ParquetError| file_error(path, e);
+        if k >= self.value_columns {
+            return Err(file_error(path, format!("no value column {k}")));
+        }
+        let index = 2 + k;
+        let mut row: u64 = 0;
+        let mut buffer: Vec<f64> = Vec::with_capacity(65_536);
+        for g in 0..self.reader.num_row_groups() {
+            let group = self.reader.get_row_group(g).map_err(err)?;
+            let ColumnReader::DoubleColumnReader(mut column) =
+                group.get_column_reader(index).map_err(err)?
+            else {
+                return Err(file_error(path, format!("column {index} is not DOUBLE")));
+            };
+            loop {
+                buffer.clear();
+                let (records, _, _) = column
+                    .read_records(65_536, None, None, &mut buffer)
+                    .map_err(err)?;
+                if records == 0 {
+                    break;
+                }
+                for &v in &buffer {
+                    visit(row, v);
+                    row += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Call `visit(row, value)` for every value of value column `k` of a table file, in row
-/// order, holding one batch in memory at a time.
+/// order (see [`TableReader`] to read several columns).
 pub fn scan_column(
     path: &Path,
     layout: &Layout,
     k: usize,
-    mut visit: impl FnMut(u64, f64),
+    visit: impl FnMut(u64, f64),
 ) -> Result<(), StoreError> {
-    let err = |e: parquet::errors::ParquetError| file_error(path, e);
-    let file = File::open(path).map_err(|e| file_error(path, e))?;
-    let reader = SerializedFileReader::new(file).map_err(err)?;
-    let index = 2 + k;
-    if index >= 2 + layout.value_columns.len() {
-        return Err(file_error(path, format!("no value column {k}")));
-    }
-    let mut row: u64 = 0;
-    let mut buffer: Vec<f64> = Vec::with_capacity(65_536);
-    for g in 0..reader.num_row_groups() {
-        let group = reader.get_row_group(g).map_err(err)?;
-        let ColumnReader::DoubleColumnReader(mut column) =
-            group.get_column_reader(index).map_err(err)?
-        else {
-            return Err(file_error(path, format!("column {index} is not DOUBLE")));
-        };
-        loop {
-            buffer.clear();
-            let (records, _, _) = column
-                .read_records(65_536, None, None, &mut buffer)
-                .map_err(err)?;
-            if records == 0 {
-                break;
-            }
-            for &v in &buffer {
-                visit(row, v);
-                row += 1;
-            }
-        }
-    }
-    Ok(())
+    TableReader::open(path, layout)?.scan(k, visit)
 }
 
 #[cfg(test)]

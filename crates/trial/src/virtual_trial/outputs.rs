@@ -14,7 +14,7 @@ use super::{
     PREDICTOR_COLUMNS, SUBJECTS_FILE, SUMMARY_FILE,
 };
 use crate::stats::{in_top_quartile, quantile_sorted, risk, roc_auc, MeanCi, Z_95};
-use crate::store::{concatenate, read_part_document, scan_column, write_atomically, StoreError};
+use crate::store::{concatenate, read_part_document, write_atomically, StoreError, TableReader};
 
 /// Values held at once while computing percentiles (f64 each): 64 MB.
 const PERCENTILE_BUDGET_VALUES: usize = 8 * 1024 * 1024;
@@ -286,12 +286,14 @@ fn write_arms(
     let per_subject = rows / n.max(1);
     let days_count = (per_subject / arms.max(1) as u64) as usize;
     let mut days = Vec::with_capacity(days_count);
-    scan_column(subjects, &ctx.layout, 0, |row, v| {
-        if (row as usize) < days_count {
-            days.push(v);
-        }
-    })
-    .map_err(output_error)?;
+    let table = TableReader::open(subjects, &ctx.layout).map_err(output_error)?;
+    table
+        .scan(0, |row, v| {
+            if (row as usize) < days_count {
+                days.push(v);
+            }
+        })
+        .map_err(output_error)?;
     let columns = &ctx.layout.value_columns;
     // stats[arm][day][column] = (mean, sd, p5, p50, p95)
     let mut stats = vec![vec![vec![[f64::NAN; 5]; columns.len()]; days_count]; arms];
@@ -301,14 +303,15 @@ fn write_arms(
         while d0 < days_count {
             let d1 = (d0 + block).min(days_count);
             let mut values: Vec<Vec<f64>> = vec![Vec::with_capacity(n as usize); arms * (d1 - d0)];
-            scan_column(subjects, &ctx.layout, k, |row, v| {
-                let within = (row % per_subject) as usize;
-                let (arm, day) = (within / days_count, within % days_count);
-                if (d0..d1).contains(&day) {
-                    values[arm * (d1 - d0) + day - d0].push(v);
-                }
-            })
-            .map_err(output_error)?;
+            table
+                .scan(k, |row, v| {
+                    let within = (row % per_subject) as usize;
+                    let (arm, day) = (within / days_count, within % days_count);
+                    if (d0..d1).contains(&day) {
+                        values[arm * (d1 - d0) + day - d0].push(v);
+                    }
+                })
+                .map_err(output_error)?;
             for (g, v) in values.iter_mut().enumerate() {
                 let (arm, day) = (g / (d1 - d0), d0 + g % (d1 - d0));
                 let len = v.len() as f64;
