@@ -215,7 +215,7 @@ def main():
     ap.add_argument("--atol", type=float, default=1e-12,
                     help="roadrunner absolute tolerance for states that declare none")
     ap.add_argument("--osteosim-rtol", type=float, default=1e-10)
-    ap.add_argument("--atol-scale", type=float, default=1e-3,
+    ap.add_argument("--atol-scale", type=float, default=1e-5,
                     help="factor on every state's absolute tolerance, both simulators")
     ap.add_argument("--show-warnings", type=int, default=3)
     ap.add_argument("--work", help="directory for the files (default: a temporary one)")
