@@ -99,7 +99,7 @@ fn body(s: &mut String, tape: &Tape, out: &str) {
             Op::Sub(a, c) => format!("{} - {}", r(a), r(c)),
             Op::Mul(a, c) => format!("{} * {}", r(a), r(c)),
             Op::Div(a, c) => format!("{} / {}", r(a), r(c)),
-            Op::Pow(a, c) => format!("{}.powf({})", r(a), r(c)),
+            Op::Pow(a, c) => format!("osteosim_engine::compile::power({}, {})", r(a), r(c)),
             Op::Powi(a, n) => format!("{}.powi({n})", r(a)),
             Op::Neg(a) => format!("-{}", r(a)),
             Op::Exp(a) => format!("{}.exp()", r(a)),

@@ -108,7 +108,7 @@ impl Tape {
                 Op::Sub(a, b) => r(a) - r(b),
                 Op::Mul(a, b) => r(a) * r(b),
                 Op::Div(a, b) => r(a) / r(b),
-                Op::Pow(a, b) => r(a).powf(r(b)),
+                Op::Pow(a, b) => power(r(a), r(b)),
                 Op::Powi(a, n) => r(a).powi(n),
                 Op::Neg(a) => -r(a),
                 Op::Exp(a) => r(a).exp(),
@@ -135,6 +135,19 @@ impl Tape {
         for (o, s) in out.iter_mut().zip(&self.outputs) {
             *o = regs[*s as usize];
         }
+    }
+}
+
+/// `a^b`. Exponents are mostly Hill coefficients held in parameters, so only known at run
+/// time, and mostly whole numbers: those take `powi` (a few multiplications) instead of
+/// `powf` (measured: `powf` was 6-8% of a trial's time). The result agrees with `powf` to a
+/// few ulp.
+#[inline]
+pub fn power(a: f64, b: f64) -> f64 {
+    if b.fract() == 0.0 && b.abs() <= 64.0 {
+        a.powi(b as i32)
+    } else {
+        a.powf(b)
     }
 }
 

@@ -92,6 +92,8 @@ use std::collections::BTreeSet;
 use std::f64::consts::LN_10;
 use std::fmt;
 
+use crate::compile::power;
+
 /// Deepest nesting (parentheses, unary operators, `not`, exponents) accepted by [`parse`].
 const MAX_DEPTH: usize = 200;
 
@@ -124,7 +126,7 @@ impl BinOp {
             BinOp::Sub => a - b,
             BinOp::Mul => a * b,
             BinOp::Div => a / b,
-            BinOp::Pow => a.powf(b),
+            BinOp::Pow => power(a, b),
         }
     }
 }
@@ -244,12 +246,12 @@ impl Func {
             (Func::Min, [a, b]) => nan_min(*a, *b),
             (Func::Max, [a, b]) => nan_max(*a, *b),
             (Func::Hill, [x, k, n]) => {
-                let xn = x.powf(*n);
-                xn / (k.powf(*n) + xn)
+                let xn = power(*x, *n);
+                xn / (power(*k, *n) + xn)
             }
             (Func::Inhibit, [x, k, n]) => {
-                let kn = k.powf(*n);
-                kn / (kn + x.powf(*n))
+                let kn = power(*k, *n);
+                kn / (kn + power(*x, *n))
             }
             (Func::Clamp, [x, lo, hi]) => nan_min(nan_max(*x, *lo), *hi),
             _ => return None,

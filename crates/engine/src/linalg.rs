@@ -48,6 +48,9 @@ struct Plan {
     /// (work position, row).
     l_ptr: Vec<u32>,
     l: Vec<(u32, u32)>,
+    /// Left of the diagonal entries of row k of L, as (work position, column).
+    lr_ptr: Vec<u32>,
+    lr: Vec<(u32, u32)>,
     /// Above-diagonal entries of column k of U, as (work position, row).
     u_ptr: Vec<u32>,
     u: Vec<(u32, u32)>,
@@ -109,6 +112,7 @@ impl Plan {
         let factor_pattern: Vec<u32> = (0..n * n).filter(|&p| f[p]).map(|p| p as u32).collect();
         let pivot = (0..n).map(|k| at(k, k)).collect();
         let (mut l_ptr, mut l) = (vec![0u32], Vec::new());
+        let (mut lr_ptr, mut lr) = (vec![0u32], Vec::new());
         let (mut u_ptr, mut u) = (vec![0u32], Vec::new());
         let (mut ur_ptr, mut ur) = (vec![0u32], Vec::new());
         let (mut update_ptr, mut updates) = (vec![0u32], Vec::new());
@@ -116,6 +120,11 @@ impl Plan {
             let below: Vec<usize> = (k + 1..n).filter(|&i| f[i * n + k]).collect();
             let right: Vec<usize> = (k + 1..n).filter(|&j| f[k * n + j]).collect();
             l.extend(below.iter().map(|&i| (at(i, k), i as u32)));
+            lr.extend(
+                (0..k)
+                    .filter(|&j| f[k * n + j])
+                    .map(|j| (at(k, j), j as u32)),
+            );
             u.extend(
                 (0..k)
                     .filter(|&i| f[i * n + k])
@@ -128,6 +137,7 @@ impl Plan {
                 }
             }
             l_ptr.push(l.len() as u32);
+            lr_ptr.push(lr.len() as u32);
             u_ptr.push(u.len() as u32);
             ur_ptr.push(ur.len() as u32);
             update_ptr.push(updates.len() as u32);
@@ -142,6 +152,8 @@ impl Plan {
             pivot,
             l_ptr,
             l,
+            lr_ptr,
+            lr,
             u_ptr,
             u,
             ur_ptr,
@@ -186,6 +198,9 @@ impl Plan {
         for (v, &(p, _)) in f.l.iter_mut().zip(&self.l) {
             *v = w[p as usize];
         }
+        for (v, &(p, _)) in f.lr.iter_mut().zip(&self.lr) {
+            *v = w[p as usize];
+        }
         for (v, &(p, _)) in f.u.iter_mut().zip(&self.u) {
             *v = w[p as usize];
         }
@@ -202,45 +217,38 @@ impl Plan {
         for (xk, &i) in x.iter_mut().zip(&self.order) {
             *xk = b[i];
         }
+        // Every substitution is written as dot products over rows (of L and U, or of their
+        // transposes): each unknown is accumulated in a register and stored once.
         let range = |ptr: &[u32], k: usize| ptr[k] as usize..ptr[k + 1] as usize;
-        if !transpose {
-            // L y = b (unit diagonal), column by column.
-            for k in 0..self.n {
-                let xk = x[k];
-                let r = range(&self.l_ptr, k);
-                for (&v, &(_, i)) in f.l[r.clone()].iter().zip(&self.l[r]) {
-                    x[i as usize] -= v * xk;
-                }
-            }
-            // U x = y, column by column from the last.
-            for k in (0..self.n).rev() {
-                let xk = x[k] * f.inv_pivot[k];
-                x[k] = xk;
-                let r = range(&self.u_ptr, k);
-                for (&v, &(_, i)) in f.u[r.clone()].iter().zip(&self.u[r]) {
-                    x[i as usize] -= v * xk;
-                }
-            }
+        let dot = |values: &[f64], at: &[(u32, u32)], x: &[f64]| -> f64 {
+            values
+                .iter()
+                .zip(at)
+                .map(|(&v, &(_, j))| v * x[j as usize])
+                .sum()
+        };
+        let (first, first_ptr, second, second_ptr) = if transpose {
+            // A^T = U^T L^T: U^T is lower triangular (its rows are U's columns), L^T upper.
+            ((&f.u, &self.u), &self.u_ptr, (&f.l, &self.l), &self.l_ptr)
         } else {
-            // U^T y = b: row k of U is column k of U^T.
-            for k in 0..self.n {
-                let xk = x[k] * f.inv_pivot[k];
-                x[k] = xk;
-                let r = range(&self.ur_ptr, k);
-                for (&v, &(_, j)) in f.ur[r.clone()].iter().zip(&self.ur[r]) {
-                    x[j as usize] -= v * xk;
-                }
-            }
-            // L^T x = y, from the last unknown.
-            for k in (0..self.n).rev() {
-                let r = range(&self.l_ptr, k);
-                let s: f64 = f.l[r.clone()]
-                    .iter()
-                    .zip(&self.l[r])
-                    .map(|(&v, &(_, i))| v * x[i as usize])
-                    .sum();
-                x[k] -= s;
-            }
+            (
+                (&f.lr, &self.lr),
+                &self.lr_ptr,
+                (&f.ur, &self.ur),
+                &self.ur_ptr,
+            )
+        };
+        // Lower-triangular sweep (unit diagonal for L, U's pivots for U^T).
+        for k in 0..self.n {
+            let r = range(first_ptr, k);
+            let s = x[k] - dot(&first.0[r.clone()], &first.1[r], x);
+            x[k] = if transpose { s * f.inv_pivot[k] } else { s };
+        }
+        // Upper-triangular sweep, from the last unknown.
+        for k in (0..self.n).rev() {
+            let r = range(second_ptr, k);
+            let s = x[k] - dot(&second.0[r.clone()], &second.1[r], x);
+            x[k] = if transpose { s } else { s * f.inv_pivot[k] };
         }
         for (&xk, &i) in x.iter().zip(&self.order) {
             b[i] = xk;
@@ -251,8 +259,9 @@ impl Plan {
 /// The factors of one matrix, laid out contiguously in the order the solves read them.
 #[derive(Debug, Default, Clone)]
 struct Factors {
-    /// Multipliers of L, as `Plan::l`.
+    /// Multipliers of L by columns, as `Plan::l`, and by rows, as `Plan::lr`.
     l: Vec<f64>,
+    lr: Vec<f64>,
     /// U above the diagonal by columns, as `Plan::u`, and by rows, as `Plan::ur`.
     u: Vec<f64>,
     ur: Vec<f64>,
@@ -263,6 +272,7 @@ impl Factors {
     fn for_plan(p: &Plan) -> Factors {
         Factors {
             l: vec![0.0; p.l.len()],
+            lr: vec![0.0; p.lr.len()],
             u: vec![0.0; p.u.len()],
             ur: vec![0.0; p.ur.len()],
             inv_pivot: vec![0.0; p.n],
