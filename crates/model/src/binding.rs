@@ -16,7 +16,7 @@
 //! a 65-year-old carries the bone she lost since menopause.
 
 use osteosim_engine::units::Unit;
-use osteosim_engine::{Dose, Kernel, Model, SimError, Simulation};
+use osteosim_engine::{Dose, Kernel, Model, SimError, Simulation, SolverOptions};
 
 use crate::scenario::{DoseAmount, EstrogenProfile, Scenario, Treatment};
 
@@ -132,6 +132,10 @@ pub fn simulation<'a>(
             0.0,
             1.0,
         )?;
+    }
+    if let Some(rtol) = scenario.simulation.relative_tolerance {
+        let options = sim.options();
+        sim = sim.with_options(SolverOptions { rtol, ..options });
     }
     let every = scenario.simulation.output_every_days;
     let n = (duration / every + 1e-9).floor() as usize;

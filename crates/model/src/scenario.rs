@@ -30,6 +30,7 @@
 //! [simulation]                 # optional
 //! duration_days = 3650.0
 //! output_every_days = 30.0
+//! relative_tolerance = 1e-6    # optional: the integrator's rtol, 1e-10 to 1e-3
 //! ```
 //!
 //! Parsing never panics. Every problem is reported as a [`ScenarioError`]
@@ -477,7 +478,24 @@ impl Subject {
 pub struct Simulation {
     pub duration_days: f64,
     pub output_every_days: f64,
+    /// The integrator's relative tolerance; `None` keeps the engine's (1e-6).
+    pub relative_tolerance: Option<f64>,
 }
+
+impl Default for Simulation {
+    /// The values a scenario gets when it has no `[simulation]` table.
+    fn default() -> Self {
+        Simulation {
+            duration_days: DEFAULT_DURATION_DAYS,
+            output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
+            relative_tolerance: None,
+        }
+    }
+}
+
+/// Range of `[simulation] relative_tolerance`: tighter than 1e-10 is below what double
+/// precision carries through a long run; looser than 1e-3 no longer resolves a dose.
+pub const RELATIVE_TOLERANCE_RANGE: (f64, f64) = (1e-10, 1e-3);
 
 /// A whole scenario file.
 #[derive(Clone, Debug, PartialEq)]
@@ -598,6 +616,7 @@ impl Scenario {
             simulation: Simulation {
                 duration_days,
                 output_every_days,
+                relative_tolerance: None,
             },
         }
     }
@@ -696,6 +715,9 @@ impl Scenario {
             "output_every_days = {}\n",
             float(self.simulation.output_every_days)
         ));
+        if let Some(rtol) = self.simulation.relative_tolerance {
+            out.push_str(&format!("relative_tolerance = {}\n", float(rtol)));
+        }
         out
     }
 }
@@ -1115,10 +1137,7 @@ fn parse_scenario(ctx: &Ctx<'_>, root: &DeTable<'_>) -> Res<Scenario> {
     let subject = parse_subject(&subject)?;
     let simulation = match root.sub_table("simulation")? {
         Some(section) => parse_simulation(&section)?,
-        None => Simulation {
-            duration_days: DEFAULT_DURATION_DAYS,
-            output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
-        },
+        None => Simulation::default(),
     };
     let estrogen = match root.sub_table("estrogen")? {
         Some(section) => parse_estrogen(&section, &subject, &simulation)?,
@@ -1227,7 +1246,7 @@ fn parse_subject(s: &Section<'_, '_, '_>) -> Res<Subject> {
 }
 
 fn parse_simulation(s: &Section<'_, '_, '_>) -> Res<Simulation> {
-    s.check_keys(&["duration_days", "output_every_days"])?;
+    s.check_keys(&["duration_days", "output_every_days", "relative_tolerance"])?;
     let duration_days = s
         .positive("duration_days")?
         .unwrap_or(DEFAULT_DURATION_DAYS);
@@ -1250,9 +1269,20 @@ fn parse_simulation(s: &Section<'_, '_, '_>) -> Res<Simulation> {
             "is too small: at most 1000000 output points per simulation",
         ));
     }
+    let relative_tolerance = s.positive("relative_tolerance")?;
+    if let Some(r) = relative_tolerance {
+        let (lo, hi) = RELATIVE_TOLERANCE_RANGE;
+        if !(lo..=hi).contains(&r) {
+            return Err(s.bad_value(
+                "relative_tolerance",
+                &format!("must be between {lo:e} and {hi:e}"),
+            ));
+        }
+    }
     Ok(Simulation {
         duration_days,
         output_every_days,
+        relative_tolerance,
     })
 }
 
@@ -1914,10 +1944,7 @@ fn with_embedded_root<T>(
 pub fn embedded_simulation(text: &str, file: &str) -> Result<Simulation, ScenarioError> {
     with_embedded_root(text, file, |root| match root.sub_table("simulation")? {
         Some(section) => parse_simulation(&section),
-        None => Ok(Simulation {
-            duration_days: DEFAULT_DURATION_DAYS,
-            output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
-        }),
+        None => Ok(Simulation::default()),
     })
 }
 
@@ -2092,7 +2119,8 @@ mod tests {
             s.simulation,
             Simulation {
                 duration_days: 3650.0,
-                output_every_days: 30.0
+                output_every_days: 30.0,
+                relative_tolerance: None,
             }
         );
         let man = parse("[subject]\nspecies=\"human\"\nsex=\"male\"\nage_years=60\n").unwrap();
@@ -2161,6 +2189,25 @@ mod tests {
         let e = err(&format!("{WOMAN}[simulation]\nduration_days = \"ten\"\n"));
         assert_eq!(e.line, Some(6));
         assert!(e.message.contains("expected a number, found a string"));
+    }
+
+    #[test]
+    fn relative_tolerance_is_optional_and_bounded() {
+        let s = parse(&format!("{WOMAN}[simulation]\nrelative_tolerance = 1e-4\n")).unwrap();
+        assert_eq!(s.simulation.relative_tolerance, Some(1e-4));
+        assert_eq!(parse(WOMAN).unwrap().simulation.relative_tolerance, None);
+        for bad in ["0.01", "1e-12", "0", "-1e-6"] {
+            let e = err(&format!(
+                "{WOMAN}[simulation]\nrelative_tolerance = {bad}\n"
+            ));
+            assert_eq!(
+                (e.line, e.key.as_str()),
+                (Some(6), "simulation.relative_tolerance"),
+                "{e}"
+            );
+        }
+        let e = err(&format!("{WOMAN}[simulation]\nrelative_tolerance = 0.01\n"));
+        assert!(e.message.contains("between 1e-10 and 1e-3"), "{e}");
     }
 
     #[test]
@@ -2380,10 +2427,12 @@ mod tests {
                 Just(3650.0)
             ],
             1e-5..=1.0f64,
+            proptest::option::of(RELATIVE_TOLERANCE_RANGE.0..=RELATIVE_TOLERANCE_RANGE.1),
         )
-            .prop_map(|(duration_days, f)| Simulation {
+            .prop_map(|(duration_days, f, relative_tolerance)| Simulation {
                 duration_days,
                 output_every_days: duration_days * f,
+                relative_tolerance,
             })
     }
 

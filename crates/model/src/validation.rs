@@ -481,6 +481,7 @@ fn female_mouse(
         simulation: Simulation {
             duration_days: days,
             output_every_days: 7.0_f64.min(days),
+            relative_tolerance: None,
         },
     }
 }

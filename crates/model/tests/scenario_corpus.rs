@@ -143,7 +143,8 @@ fn contract_example_values() {
         s.simulation,
         Simulation {
             duration_days: 3650.0,
-            output_every_days: 30.0
+            output_every_days: 30.0,
+            relative_tolerance: None,
         }
     );
 }

@@ -8,7 +8,8 @@
 //! - `placebo-vs-denosumab`: the contract's example, 60 mg every 182 days in the second arm.
 //!
 //! `OSTEOSIM_BENCH_SIZES=1000,20000` and `OSTEOSIM_BENCH_DESIGNS=natural-history` choose
-//! other sizes and designs. Nothing is asserted: timings depend on the machine. Run without
+//! other sizes and designs; `OSTEOSIM_BENCH_RTOL=1e-4` sets the trial's
+//! `[simulation] relative_tolerance` (the engine's 1e-6 otherwise). Nothing is asserted: timings depend on the machine. Run without
 //! `--bench` (as `cargo test --benches` does) it runs 20 subjects of each design as a smoke
 //! test.
 
@@ -44,8 +45,11 @@ name = "placebo"
         }
         _ => return None,
     };
+    let rtol = std::env::var("OSTEOSIM_BENCH_RTOL")
+        .map(|r| format!("relative_tolerance = {r}\n"))
+        .unwrap_or_default();
     Some(format!(
-        "{population}{arms}\n[simulation]\nduration_days = {}\noutput_every_days = 365.25\n",
+        "{population}{arms}\n[simulation]\nduration_days = {}\noutput_every_days = 365.25\n{rtol}",
         YEARS * 365.25
     ))
 }
@@ -105,8 +109,10 @@ fn main() {
         Err(_) => vec!["natural-history".into(), "placebo-vs-denosumab".into()],
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rtol = std::env::var("OSTEOSIM_BENCH_RTOL").unwrap_or_else(|_| "1e-6 (default)".into());
     println!(
-        "trial throughput, {YEARS} years per subject, {cores} cores, one child process per run"
+        "trial throughput, {YEARS} years per subject, {cores} cores, relative tolerance {rtol}, \
+         one child process per run"
     );
     println!(
         "{:<22} {:>9} {:>5} {:>10} {:>16} {:>20} {:>10}",

@@ -327,3 +327,39 @@ fn arms_csv_agrees_with_the_subjects_table() {
     assert!(f[2] <= f[3] && f[3] <= f[4]);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `[simulation] relative_tolerance` reaches every subject: the outputs move (the solver took
+/// other steps), but only within what the looser tolerance allows.
+#[test]
+fn the_trials_relative_tolerance_reaches_the_subjects() {
+    let (tight, loose) = (dir("rtol-tight"), dir("rtol-loose"));
+    run(TRIAL, &tight, &threads(2)).unwrap();
+    let text = TRIAL.replace(
+        "output_every_days = 91.25\n",
+        "output_every_days = 91.25\nrelative_tolerance = 1e-4\n",
+    );
+    run(&text, &loose, &threads(2)).unwrap();
+    let (a, b) = (summary(&tight), summary(&loose));
+    let mut largest: f64 = 0.0;
+    for arm in 0..2 {
+        for site in [
+            "bmd_lumbar_spine_g_cm2",
+            "bmd_total_hip_g_cm2",
+            "bmd_femoral_neck_g_cm2",
+        ] {
+            let mean = |s: &serde_json::Value| {
+                s["arms"][arm]["bmd_percent_change"][site]["mean"]
+                    .as_f64()
+                    .unwrap()
+            };
+            largest = largest.max((mean(&a) - mean(&b)).abs());
+        }
+    }
+    assert!(largest > 0.0, "the tolerance changed nothing");
+    assert!(
+        largest < 0.01,
+        "mean BMD changes differ by {largest} points"
+    );
+    let _ = std::fs::remove_dir_all(&tight);
+    let _ = std::fs::remove_dir_all(&loose);
+}

@@ -97,14 +97,16 @@ fn untreated(trial: &TrialFile, age: f64, menopause: Option<f64>) -> Scenario {
         },
         None => EstrogenProfile::default_for(p.species, p.sex),
     };
-    Scenario::untreated(
+    let mut scenario = Scenario::untreated(
         p.species,
         p.sex,
         age,
         estrogen,
         trial.simulation.duration_days,
         trial.simulation.output_every_days,
-    )
+    );
+    scenario.simulation = trial.simulation;
+    scenario
 }
 
 /// The value each varied parameter has for this population's species and sex.
