@@ -13,6 +13,7 @@ pub mod docs;
 pub mod report;
 pub mod scenario;
 pub mod sensitivity;
+pub mod toml_section;
 pub mod validation;
 
 pub use binding::{simulation, BindError};

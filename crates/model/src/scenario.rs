@@ -49,11 +49,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::Range;
 use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
-use toml::Spanned;
+
+use crate::toml_section::{
+    bare_or_quoted, join_key, parse_number, quote, suggest, type_name, Ctx, Section, Value,
+};
 
 /// Days per (Julian) year, used for every year/day conversion.
 pub const DAYS_PER_YEAR: f64 = 365.25;
@@ -540,7 +542,7 @@ fn key_part(key: &str) -> String {
     }
 }
 
-type Res<T> = Result<T, ScenarioError>;
+use crate::toml_section::Res;
 
 // ---------------------------------------------------------------------------
 // Public entry points
@@ -739,106 +741,9 @@ fn float(x: f64) -> String {
     }
 }
 
-/// A TOML basic string.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn is_bare_key(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn bare_or_quoted(s: &str) -> String {
-    if is_bare_key(s) {
-        s.to_string()
-    } else {
-        quote(s)
-    }
-}
-
-fn join_key(path: &str, name: &str) -> String {
-    let name = bare_or_quoted(name);
-    if path.is_empty() {
-        name
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Suggestions
 // ---------------------------------------------------------------------------
-
-/// The candidate closest to `input`, if close enough to be worth suggesting.
-fn suggest<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str> + Clone,
-    aliases: &[(&str, &'a str)],
-) -> Option<&'a str> {
-    let norm: String = input
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| if c == '-' || c == ' ' { '_' } else { c })
-        .collect();
-    if let Some((_, target)) = aliases.iter().find(|(alias, _)| *alias == norm) {
-        return Some(target);
-    }
-    let expanded = norm
-        .strip_suffix("_ko")
-        .map(|stem| format!("{stem}_knockout"));
-    for c in candidates.clone() {
-        if c == norm || expanded.as_deref() == Some(c) {
-            return Some(c);
-        }
-    }
-    let mut best: Option<(f64, &'a str)> = None;
-    for c in candidates.clone() {
-        let score = strsim::normalized_damerau_levenshtein(&norm, c);
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, c));
-        }
-    }
-    if let Some((score, c)) = best {
-        if score >= 0.6 {
-            return Some(c);
-        }
-    }
-    if norm.chars().count() >= 3 {
-        return candidates
-            .into_iter()
-            .find(|c| c.starts_with(norm.as_str()));
-    }
-    None
-}
-
-fn type_name(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
-}
 
 fn or_list(items: &[&str]) -> String {
     match items {
@@ -857,203 +762,14 @@ fn route_list(drug: Drug) -> String {
 // Parsing
 // ---------------------------------------------------------------------------
 
-struct Ctx<'a> {
-    text: &'a str,
-    file: &'a str,
-}
-
-impl Ctx<'_> {
-    fn line_of(&self, span: &Range<usize>) -> Option<usize> {
-        if span.start == 0 && span.end == 0 {
-            return None; // the document root, or a span we do not know
-        }
-        let before = self
-            .text
-            .as_bytes()
-            .get(..span.start.min(self.text.len()))?;
-        Some(before.iter().filter(|&&b| b == b'\n').count() + 1)
-    }
-
-    fn err(
-        &self,
-        span: Option<&Range<usize>>,
-        key: &str,
-        message: impl Into<String>,
-    ) -> ScenarioError {
-        ScenarioError {
-            file: self.file.to_string(),
-            line: span.and_then(|s| self.line_of(s)),
-            key: key.to_string(),
-            message: message.into(),
-        }
-    }
-
-    /// The source text of a value, for messages.
-    fn snippet(&self, span: &Range<usize>) -> String {
-        let s = self.text.get(span.clone()).unwrap_or("").trim();
-        if s.chars().count() > 40 {
-            let cut: String = s.chars().take(40).collect();
-            format!("{cut}...")
-        } else {
-            s.to_string()
-        }
-    }
-}
-
-type Value<'i> = Spanned<DeValue<'i>>;
-
-/// A table being read, with its dotted path and the span of its header.
-struct Section<'c, 't, 'i> {
-    ctx: &'c Ctx<'c>,
-    table: &'t DeTable<'i>,
-    path: String,
-    span: Range<usize>,
-}
-
-impl<'c, 't, 'i> Section<'c, 't, 'i> {
-    fn key(&self, name: &str) -> String {
-        join_key(&self.path, name)
-    }
-
-    fn get(&self, name: &str) -> Option<&'t Value<'i>> {
-        self.table.get(name)
-    }
-
-    /// Span of a key in this table (for errors about the key itself).
-    fn key_span(&self, name: &str) -> Range<usize> {
-        match self.table.get_key_value(name) {
-            Some((k, _)) => k.span(),
-            None => self.span.clone(),
-        }
-    }
-
-    /// An error about key `name` of this table, at the key's line (or the
-    /// table's header when the key is absent).
-    fn err(&self, name: &str, message: impl Into<String>) -> ScenarioError {
-        let span = self.key_span(name);
-        self.ctx.err(Some(&span), &self.key(name), message)
-    }
-
-    /// An error about the value of key `name`, at the value's line.
-    fn value_err(
-        &self,
-        name: &str,
-        value: &Value<'_>,
-        message: impl Into<String>,
-    ) -> ScenarioError {
-        self.ctx.err(Some(&value.span()), &self.key(name), message)
-    }
-
-    fn check_keys(&self, allowed: &[&str]) -> Res<()> {
-        let mut unknown: Vec<&Spanned<_>> = self
-            .table
-            .keys()
-            .filter(|k| !allowed.contains(&k.get_ref().as_ref()))
-            .collect();
-        unknown.sort_by_key(|k| k.span().start);
-        if let Some(k) = unknown.first() {
-            let name: &str = k.get_ref().as_ref();
-            let mut message = format!(
-                "unknown key {}; expected one of {}",
-                quote(name),
-                allowed.join(", ")
-            );
-            if let Some(s) = suggest(name, allowed.iter().copied(), KEY_ALIASES) {
-                message.push_str(&format!("; did you mean {}?", quote(s)));
-            }
-            return Err(self.ctx.err(Some(&k.span()), &self.key(name), message));
-        }
-        Ok(())
-    }
-
-    fn sub_table(&self, name: &str) -> Res<Option<Section<'c, 't, 'i>>> {
-        let Some(value) = self.get(name) else {
-            return Ok(None);
-        };
-        match value.get_ref() {
-            DeValue::Table(table) => Ok(Some(Section {
-                ctx: self.ctx,
-                table,
-                path: self.key(name),
-                span: value.span(),
-            })),
-            other => Err(self.value_err(
-                name,
-                value,
-                format!("expected a table, found {}", type_name(other)),
-            )),
-        }
-    }
-
+impl Section<'_, '_, '_> {
     fn id<E: Id>(&self, name: &str) -> Res<Option<E>> {
         match self.get(name) {
             None => Ok(None),
             Some(value) => parse_id(self.ctx, &self.key(name), value).map(Some),
         }
     }
-
-    /// A finite number (integers accepted).
-    fn number(&self, name: &str) -> Res<Option<f64>> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(value) => parse_number(self.ctx, &self.key(name), value).map(Some),
-        }
-    }
-
-    /// A finite number >= 0.
-    fn non_negative(&self, name: &str) -> Res<Option<f64>> {
-        let Some(x) = self.number(name)? else {
-            return Ok(None);
-        };
-        if x < 0.0 {
-            return Err(self.bad_value(name, "must not be negative"));
-        }
-        Ok(Some(x))
-    }
-
-    /// A finite number > 0.
-    fn positive(&self, name: &str) -> Res<Option<f64>> {
-        let Some(x) = self.number(name)? else {
-            return Ok(None);
-        };
-        if x <= 0.0 {
-            return Err(self.bad_value(name, "must be greater than 0"));
-        }
-        Ok(Some(x))
-    }
-
-    /// "`<rule>`, found <what the file says>", at the value.
-    fn bad_value(&self, name: &str, rule: &str) -> ScenarioError {
-        match self.get(name) {
-            Some(value) => {
-                let found = self.ctx.snippet(&value.span());
-                self.value_err(name, value, format!("{rule}, found {found}"))
-            }
-            None => self.err(name, rule.to_string()),
-        }
-    }
-
-    fn missing(&self, name: &str, message: impl Into<String>) -> ScenarioError {
-        self.ctx.err(Some(&self.span), &self.key(name), message)
-    }
 }
-
-const KEY_ALIASES: &[(&str, &str)] = &[
-    ("age", "age_years"),
-    ("weight", "body_weight_kg"),
-    ("weight_kg", "body_weight_kg"),
-    ("body_weight", "body_weight_kg"),
-    ("genotypes", "genotype"),
-    ("params", "parameters"),
-    ("treatments", "treatment"),
-    ("dose", "dose_mg"),
-    ("interval_days", "every_days"),
-    ("menopause_age", "menopause_age_years"),
-    ("ovx_day", "ovariectomy_day"),
-    ("duration", "duration_days"),
-    ("output_every", "output_every_days"),
-    ("sim", "simulation"),
-];
 
 fn parse_id<E: Id>(ctx: &Ctx<'_>, key: &str, value: &Value<'_>) -> Res<E> {
     let text = match value.get_ref() {
@@ -1080,47 +796,6 @@ fn parse_id<E: Id>(ctx: &Ctx<'_>, key: &str, value: &Value<'_>) -> Res<E> {
         message.push_str(&format!("; did you mean {}?", quote(s)));
     }
     Err(ctx.err(Some(&value.span()), key, message))
-}
-
-fn parse_number(ctx: &Ctx<'_>, key: &str, value: &Value<'_>) -> Res<f64> {
-    let span = value.span();
-    let x = match value.get_ref() {
-        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-            // Precision loss above 2^53 is irrelevant for these quantities.
-            #[allow(clippy::cast_precision_loss)]
-            Ok(n) => n as f64,
-            Err(_) => {
-                return Err(ctx.err(
-                    Some(&span),
-                    key,
-                    format!("integer out of range, found {}", ctx.snippet(&span)),
-                ))
-            }
-        },
-        DeValue::Float(f) => {
-            let s = f.as_str();
-            if s.contains("nan") {
-                f64::NAN
-            } else {
-                s.parse::<f64>().unwrap_or(f64::NAN)
-            }
-        }
-        other => {
-            return Err(ctx.err(
-                Some(&span),
-                key,
-                format!("expected a number, found {}", type_name(other)),
-            ))
-        }
-    };
-    if !x.is_finite() {
-        return Err(ctx.err(
-            Some(&span),
-            key,
-            format!("expected a finite number, found {}", ctx.snippet(&span)),
-        ));
-    }
-    Ok(x)
 }
 
 fn parse_scenario(ctx: &Ctx<'_>, root: &DeTable<'_>) -> Res<Scenario> {

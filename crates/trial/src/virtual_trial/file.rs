@@ -31,15 +31,21 @@
 //! trial file reads and fails like a scenario file.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::Path;
 
 use osteosim_model::scenario::{
     embedded_simulation, embedded_treatments, ScenarioError, Sex, Simulation, Species, Subject,
     Treatment,
 };
+use osteosim_model::toml_section::{suggest, type_name, Ctx, Res, Section};
 use toml::de::{DeTable, DeValue};
-use toml::Spanned;
+
+/// "; did you mean "x"?" when a candidate is close to `input`, else nothing.
+fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
+    suggest(input, candidates, &[])
+        .map(|s| format!("; did you mean \"{s}\"?"))
+        .unwrap_or_default()
+}
 
 /// Largest population a trial file may ask for.
 pub const MAX_POPULATION: u64 = 100_000_000;
@@ -116,229 +122,15 @@ pub struct TrialFile {
     pub simulation: Simulation,
 }
 
-type Res<T> = Result<T, ScenarioError>;
-
 /// What the model offers to check names against.
 pub struct Names<'a> {
     pub parameters: &'a [&'a str],
     pub columns: &'a [&'a str],
 }
 
-struct Ctx<'a> {
-    text: &'a str,
-    file: &'a str,
-}
-
-impl Ctx<'_> {
-    fn err(
-        &self,
-        span: Option<&Range<usize>>,
-        key: &str,
-        message: impl Into<String>,
-    ) -> ScenarioError {
-        let line = span.and_then(|s| {
-            if s.start == 0 && s.end == 0 {
-                return None;
-            }
-            let before = self.text.as_bytes().get(..s.start.min(self.text.len()))?;
-            Some(before.iter().filter(|&&b| b == b'\n').count() + 1)
-        });
-        ScenarioError {
-            file: self.file.to_string(),
-            line,
-            key: key.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-type Value<'i> = Spanned<DeValue<'i>>;
-
-struct Table<'c, 't, 'i> {
-    ctx: &'c Ctx<'c>,
-    table: &'t DeTable<'i>,
-    path: String,
-    span: Range<usize>,
-}
-
-fn type_name(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
-}
-
-/// The closest candidate, if close enough to suggest.
-fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let norm = input.trim().to_lowercase().replace(['-', ' '], "_");
-    let mut best: Option<(f64, &'a str)> = None;
-    for c in candidates {
-        if c == norm {
-            return Some(c);
-        }
-        let score = strsim::normalized_damerau_levenshtein(&norm, c);
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, c));
-        }
-    }
-    best.filter(|(s, _)| *s >= 0.6).map(|(_, c)| c)
-}
-
-fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    suggest(input, candidates)
-        .map(|s| format!("; did you mean \"{s}\"?"))
-        .unwrap_or_default()
-}
-
-impl<'c, 't, 'i> Table<'c, 't, 'i> {
-    fn key(&self, name: &str) -> String {
-        if self.path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}.{name}", self.path)
-        }
-    }
-
-    fn get(&self, name: &str) -> Option<&'t Value<'i>> {
-        self.table.get(name)
-    }
-
-    fn key_span(&self, name: &str) -> Range<usize> {
-        match self.table.get_key_value(name) {
-            Some((k, _)) => k.span(),
-            None => self.span.clone(),
-        }
-    }
-
-    fn err(&self, name: &str, message: impl Into<String>) -> ScenarioError {
-        self.ctx
-            .err(Some(&self.key_span(name)), &self.key(name), message)
-    }
-
-    fn value_err(
-        &self,
-        name: &str,
-        value: &Value<'_>,
-        message: impl Into<String>,
-    ) -> ScenarioError {
-        self.ctx.err(Some(&value.span()), &self.key(name), message)
-    }
-
-    fn missing(&self, name: &str, message: impl Into<String>) -> ScenarioError {
-        self.ctx.err(Some(&self.span), &self.key(name), message)
-    }
-
-    /// Keys in file order.
-    fn keys(&self) -> Vec<(&'t str, Range<usize>)> {
-        let mut keys: Vec<(&str, Range<usize>)> = self
-            .table
-            .keys()
-            .map(|k| (k.get_ref().as_ref(), k.span()))
-            .collect();
-        keys.sort_by_key(|(_, s)| s.start);
-        keys
-    }
-
-    fn check_keys(&self, allowed: &[&str]) -> Res<()> {
-        for (name, span) in self.keys() {
-            if !allowed.contains(&name) {
-                return Err(self.ctx.err(
-                    Some(&span),
-                    &self.key(name),
-                    format!(
-                        "unknown key \"{name}\"; expected one of {}{}",
-                        allowed.join(", "),
-                        did_you_mean(name, allowed.iter().copied())
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn sub_table(&self, name: &str) -> Res<Option<Table<'c, 't, 'i>>> {
-        let Some(value) = self.get(name) else {
-            return Ok(None);
-        };
-        match value.get_ref() {
-            DeValue::Table(table) => Ok(Some(Table {
-                ctx: self.ctx,
-                table,
-                path: self.key(name),
-                span: value.span(),
-            })),
-            other => Err(self.value_err(
-                name,
-                value,
-                format!("expected a table, found {}", type_name(other)),
-            )),
-        }
-    }
-
-    fn number(&self, name: &str) -> Res<Option<f64>> {
-        let Some(value) = self.get(name) else {
-            return Ok(None);
-        };
-        let x = match value.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .ok()
-                .map(|n| n as f64),
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-            other => {
-                return Err(self.value_err(
-                    name,
-                    value,
-                    format!("expected a number, found {}", type_name(other)),
-                ))
-            }
-        };
-        match x {
-            Some(x) if x.is_finite() => Ok(Some(x)),
-            _ => Err(self.value_err(name, value, "expected a finite number")),
-        }
-    }
-
-    fn integer(&self, name: &str) -> Res<Option<u64>> {
-        let Some(value) = self.get(name) else {
-            return Ok(None);
-        };
-        match value.get_ref() {
-            DeValue::Integer(i) => {
-                u64::from_str_radix(i.as_str().trim_start_matches('+'), i.radix())
-                    .map(Some)
-                    .map_err(|_| self.value_err(name, value, "expected a whole number >= 0"))
-            }
-            other => Err(self.value_err(
-                name,
-                value,
-                format!("expected an integer, found {}", type_name(other)),
-            )),
-        }
-    }
-
-    fn string(&self, name: &str) -> Res<Option<(String, &'t Value<'i>)>> {
-        let Some(value) = self.get(name) else {
-            return Ok(None);
-        };
-        match value.get_ref() {
-            DeValue::String(s) => Ok(Some((s.to_string(), value))),
-            other => Err(self.value_err(
-                name,
-                value,
-                format!("expected a string, found {}", type_name(other)),
-            )),
-        }
-    }
-}
-
 /// An id among `all` (with their names given by `name`).
 fn id<T: Copy>(
-    t: &Table<'_, '_, '_>,
+    t: &Section<'_, '_, '_>,
     key: &str,
     all: &[T],
     name: impl Fn(T) -> &'static str,
@@ -364,7 +156,7 @@ fn id<T: Copy>(
     }
 }
 
-fn spread(t: &Table<'_, '_, '_>, key: &str, min: f64, max: f64) -> Res<Option<Spread>> {
+fn spread(t: &Section<'_, '_, '_>, key: &str, min: f64, max: f64) -> Res<Option<Spread>> {
     let Some(s) = t.sub_table(key)? else {
         return Ok(None);
     };
@@ -407,7 +199,7 @@ impl TrialFile {
         names: &Names<'_>,
     ) -> Result<TrialFile, ScenarioError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let ctx = Ctx { text, file };
+        let ctx = Ctx::new(text, file);
         let root = DeTable::parse(text).map_err(|e| {
             ctx.err(
                 e.span().as_ref(),
@@ -415,12 +207,7 @@ impl TrialFile {
                 format!("invalid TOML: {}", e.message().trim()),
             )
         })?;
-        let root = Table {
-            ctx: &ctx,
-            table: root.get_ref(),
-            path: String::new(),
-            span: 0..0,
-        };
+        let root = Section::root(&ctx, root.get_ref());
         root.check_keys(&["population", "arm", "simulation"])?;
         let population = match root.sub_table("population")? {
             Some(p) => parse_population(&p, names)?,
@@ -449,7 +236,7 @@ impl TrialFile {
     }
 }
 
-fn parse_population(p: &Table<'_, '_, '_>, names: &Names<'_>) -> Res<Population> {
+fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Population> {
     p.check_keys(&[
         "size",
         "seed",
@@ -543,7 +330,7 @@ fn parse_population(p: &Table<'_, '_, '_>, names: &Names<'_>) -> Res<Population>
 }
 
 fn parse_arms(
-    root: &Table<'_, '_, '_>,
+    root: &Section<'_, '_, '_>,
     text: &str,
     file: &str,
     population: &Population,
@@ -578,18 +365,13 @@ fn parse_arms(
     for (i, item) in items.iter().enumerate() {
         let path = format!("arm[{i}]");
         let DeValue::Table(table) = item.get_ref() else {
-            return Err(root.ctx.err(
+            return Err(root.ctx().err(
                 Some(&item.span()),
                 &path,
                 format!("expected a table, found {}", type_name(item.get_ref())),
             ));
         };
-        let t = Table {
-            ctx: root.ctx,
-            table,
-            path,
-            span: item.span(),
-        };
+        let t = Section::new(root.ctx(), table, path, item.span());
         t.check_keys(&["name", "treatment"])?;
         let Some((name, name_value)) = t.string("name")? else {
             return Err(t.missing("name", "missing required key: the arm's name"));
