@@ -9,6 +9,7 @@
 //! before the event (NONMEM's order: observation, then dose).
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Instant;
 
 use diffsol::{
@@ -239,6 +240,7 @@ impl<'k> Shared<'k> {
 /// The kernel's Jacobian pattern as a compressed-column sparsity, and where each of the
 /// kernel's entries goes in it. Built once per thread and pattern.
 struct JacobianLayout {
+    n: usize,
     sparsity: <Mat as Matrix>::Sparsity,
     /// Storage position of each entry of `Kernel::jacobian_pattern`.
     slot: Vec<usize>,
@@ -267,6 +269,7 @@ impl JacobianLayout {
             })
             .collect();
         JacobianLayout {
+            n,
             sparsity,
             slot,
             pattern: pattern.to_vec(),
@@ -274,17 +277,17 @@ impl JacobianLayout {
     }
 
     /// The layout of `kernel`'s pattern, reusing this thread's last one when it matches.
-    fn for_kernel(kernel: &dyn Kernel) -> std::rc::Rc<JacobianLayout> {
+    fn for_kernel(kernel: &dyn Kernel) -> Rc<JacobianLayout> {
         thread_local! {
-            static LAST: RefCell<Option<std::rc::Rc<JacobianLayout>>> = const { RefCell::new(None) };
+            static LAST: RefCell<Option<Rc<JacobianLayout>>> = const { RefCell::new(None) };
         }
         let pattern = kernel.jacobian_pattern();
         LAST.with(|last| {
             let mut last = last.borrow_mut();
             match last.as_ref() {
-                Some(l) if l.pattern == pattern => l.clone(),
+                Some(l) if l.n == kernel.n_states() && l.pattern == pattern => l.clone(),
                 _ => {
-                    let l = std::rc::Rc::new(JacobianLayout::new(kernel.n_states(), pattern));
+                    let l = Rc::new(JacobianLayout::new(kernel.n_states(), pattern));
                     *last = Some(l.clone());
                     l
                 }
@@ -297,7 +300,7 @@ impl JacobianLayout {
 /// initial state from the problem. No mass matrix, roots or outputs.
 struct Equations<'s, 'k> {
     shared: &'s Shared<'k>,
-    layout: std::rc::Rc<JacobianLayout>,
+    layout: Rc<JacobianLayout>,
     y0: &'s [f64],
     ctx: FaerContext,
 }
