@@ -344,16 +344,9 @@ pub struct StaticLu {
     /// Used for factorisations the static order cannot take; set up on first need.
     fallback: Option<FaerSparseLU<f64>>,
     fallback_active: bool,
-    /// How many factorisations used the fallback (for tests and diagnostics).
-    fallbacks: usize,
 }
 
 impl StaticLu {
-    /// Factorisations that needed the pivoting fallback so far.
-    pub fn fallbacks(&self) -> usize {
-        self.fallbacks
-    }
-
     fn matrix_values(a: &Mat) -> &[f64] {
         a.inner()[0].val()
     }
@@ -397,16 +390,15 @@ impl LinearSolver<Mat> for StaticLu {
         };
         op.matrix_inplace(a);
         self.fallback_active = !plan.factor(Self::matrix_values(a), &mut self.work);
-        if !self.fallback_active {
-            plan.gather(&self.work, &mut self.factors);
-        } else {
-            self.fallbacks += 1;
+        if self.fallback_active {
             let lu = self.fallback.get_or_insert_with(|| {
                 let mut lu = FaerSparseLU::default();
                 lu.set_sparsity(op);
                 lu
             });
             lu.set_linearisation(op);
+        } else {
+            plan.gather(&self.work, &mut self.factors);
         }
     }
 

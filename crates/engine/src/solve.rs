@@ -308,6 +308,30 @@ struct Equations<'s, 'k> {
 struct Rhs<'a, 's, 'k>(&'a Equations<'s, 'k>);
 struct Init<'a, 's, 'k>(&'a Equations<'s, 'k>);
 
+/// The equations an operator belongs to (every operator shares their size and context).
+trait OfEquations {
+    fn equations(&self) -> &Equations<'_, '_>;
+}
+
+impl OfEquations for Equations<'_, '_> {
+    fn equations(&self) -> &Equations<'_, '_> {
+        self
+    }
+}
+
+impl OfEquations for Rhs<'_, '_, '_> {
+    fn equations(&self) -> &Equations<'_, '_> {
+        self.0
+    }
+}
+
+impl OfEquations for Init<'_, '_, '_> {
+    fn equations(&self) -> &Equations<'_, '_> {
+        self.0
+    }
+}
+
+// `Op` is diffsol's trait, so it cannot be implemented for every `OfEquations` at once.
 macro_rules! model_op {
     ($($ty:ty),*) => {$(
         impl Op for $ty {
@@ -316,13 +340,13 @@ macro_rules! model_op {
             type T = f64;
             type C = FaerContext;
             fn context(&self) -> &FaerContext {
-                self.context_ref()
+                &self.equations().ctx
             }
             fn nstates(&self) -> usize {
-                self.n()
+                self.equations().y0.len()
             }
             fn nout(&self) -> usize {
-                self.n()
+                self.nstates()
             }
             fn nparams(&self) -> usize {
                 0
@@ -331,30 +355,6 @@ macro_rules! model_op {
     )*};
 }
 
-impl Equations<'_, '_> {
-    fn context_ref(&self) -> &FaerContext {
-        &self.ctx
-    }
-    fn n(&self) -> usize {
-        self.y0.len()
-    }
-}
-impl Rhs<'_, '_, '_> {
-    fn context_ref(&self) -> &FaerContext {
-        &self.0.ctx
-    }
-    fn n(&self) -> usize {
-        self.0.n()
-    }
-}
-impl Init<'_, '_, '_> {
-    fn context_ref(&self) -> &FaerContext {
-        &self.0.ctx
-    }
-    fn n(&self) -> usize {
-        self.0.n()
-    }
-}
 model_op!(Equations<'_, '_>, Rhs<'_, '_, '_>, Init<'_, '_, '_>);
 
 impl NonLinearOp for Rhs<'_, '_, '_> {

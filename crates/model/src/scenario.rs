@@ -51,10 +51,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use toml::de::{DeTable, DeValue};
+use toml::de::DeValue;
 
 use crate::toml_section::{
-    bare_or_quoted, join_key, parse_number, quote, suggest, type_name, Ctx, Section, Value,
+    bare_or_quoted, join_key, parse_number, quote, read_document, suggest, type_name, Ctx, Section,
+    Value,
 };
 
 /// Days per (Julian) year, used for every year/day conversion.
@@ -552,17 +553,7 @@ impl Scenario {
     /// Parses and validates a scenario file's text. `file` is only used in
     /// error messages.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let ctx = Ctx { text, file };
-        let root = DeTable::parse(text).map_err(|e| {
-            let span = e.span();
-            ctx.err(
-                span.as_ref(),
-                "",
-                format!("invalid TOML: {}", e.message().trim()),
-            )
-        })?;
-        parse_scenario(&ctx, root.get_ref())
+        read_document(text, file, parse_scenario)
     }
 
     /// Reads and parses a scenario file; an unreadable file is an error
@@ -798,13 +789,7 @@ fn parse_id<E: Id>(ctx: &Ctx<'_>, key: &str, value: &Value<'_>) -> Res<E> {
     Err(ctx.err(Some(&value.span()), key, message))
 }
 
-fn parse_scenario(ctx: &Ctx<'_>, root: &DeTable<'_>) -> Res<Scenario> {
-    let root = Section {
-        ctx,
-        table: root,
-        path: String::new(),
-        span: 0..0,
-    };
+fn parse_scenario(root: &Section<'_, '_, '_>) -> Res<Scenario> {
     root.check_keys(&["subject", "estrogen", "treatment", "simulation"])?;
     let Some(subject) = root.sub_table("subject")? else {
         return Err(root.missing("subject", "missing required table [subject]"));
@@ -818,7 +803,7 @@ fn parse_scenario(ctx: &Ctx<'_>, root: &DeTable<'_>) -> Res<Scenario> {
         Some(section) => parse_estrogen(&section, &subject, &simulation)?,
         None => EstrogenProfile::default_for(subject.species, subject.sex),
     };
-    let treatments = parse_treatments(&root, &subject, &simulation)?;
+    let treatments = parse_treatments(root, &subject, &simulation)?;
     Ok(Scenario {
         subject,
         estrogen,
@@ -1097,12 +1082,7 @@ fn parse_treatment_array(
                 format!("expected a table, found {}", type_name(item.get_ref())),
             ));
         };
-        let section = Section {
-            ctx,
-            table,
-            path,
-            span: item.span(),
-        };
+        let section = Section::new(ctx, table, path, item.span());
         treatments.push(parse_treatment(&section, subject, sim)?);
     }
     Ok(treatments)
@@ -1588,39 +1568,13 @@ impl Section<'_, '_, '_> {
 // Scenario parts embedded in other files
 // ---------------------------------------------------------------------------
 
-/// Parses `text` (another TOML file that embeds scenario parts, such as a virtual trial
-/// file) and hands its root table to `read`; syntax errors are reported as for a scenario.
-fn with_embedded_root<T>(
-    text: &str,
-    file: &str,
-    read: impl FnOnce(&Section<'_, '_, '_>) -> Res<T>,
-) -> Res<T> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let ctx = Ctx { text, file };
-    let root = DeTable::parse(text).map_err(|e| {
-        let span = e.span();
-        ctx.err(
-            span.as_ref(),
-            "",
-            format!("invalid TOML: {}", e.message().trim()),
-        )
-    })?;
-    let section = Section {
-        ctx: &ctx,
-        table: root.get_ref(),
-        path: String::new(),
-        span: 0..0,
-    };
-    read(&section)
-}
-
-/// The root `[simulation]` table of a file that embeds scenario parts, with a scenario's
-/// checks and defaults (the defaults when the table is absent).
-pub fn embedded_simulation(text: &str, file: &str) -> Result<Simulation, ScenarioError> {
-    with_embedded_root(text, file, |root| match root.sub_table("simulation")? {
+/// The `[simulation]` table of a document that embeds scenario parts (read with
+/// [`read_document`]), with a scenario's checks and defaults (the defaults when absent).
+pub fn embedded_simulation(root: &Section<'_, '_, '_>) -> Result<Simulation, ScenarioError> {
+    match root.sub_table("simulation")? {
         Some(section) => parse_simulation(&section),
         None => Ok(Simulation::default()),
-    })
+    }
 }
 
 /// The `treatment` array of the `index`-th table of the root array of tables `array`
@@ -1629,32 +1583,29 @@ pub fn embedded_simulation(text: &str, file: &str) -> Result<Simulation, Scenari
 /// table has no treatments or does not exist. Regimens are checked for `subject` (species and
 /// body weight decide the usual dose).
 pub fn embedded_treatments(
-    text: &str,
-    file: &str,
+    root: &Section<'_, '_, '_>,
     array: &str,
     index: usize,
     subject: &Subject,
     simulation: &Simulation,
 ) -> Result<Vec<Treatment>, ScenarioError> {
-    with_embedded_root(text, file, |root| {
-        let Some(DeValue::Array(tables)) = root.get(array).map(|v| v.get_ref()) else {
-            return Ok(Vec::new());
-        };
-        let Some(DeValue::Table(table)) = tables.get(index).map(|v| v.get_ref()) else {
-            return Ok(Vec::new());
-        };
-        let Some(value) = table.get("treatment") else {
-            return Ok(Vec::new());
-        };
-        parse_treatment_array(
-            root.ctx,
-            value,
-            &format!("{array}[{index}].treatment"),
-            &format!("{array}.treatment"),
-            subject,
-            simulation,
-        )
-    })
+    let Some(DeValue::Array(tables)) = root.get(array).map(|v| v.get_ref()) else {
+        return Ok(Vec::new());
+    };
+    let Some(DeValue::Table(table)) = tables.get(index).map(|v| v.get_ref()) else {
+        return Ok(Vec::new());
+    };
+    let Some(value) = table.get("treatment") else {
+        return Ok(Vec::new());
+    };
+    parse_treatment_array(
+        root.ctx,
+        value,
+        &format!("{array}[{index}].treatment"),
+        &format!("{array}.treatment"),
+        subject,
+        simulation,
+    )
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,25 @@ use crate::scenario::ScenarioError;
 /// A result whose error names where in the document it lies.
 pub type Res<T> = Result<T, ScenarioError>;
 
+/// Parses `text` (a leading byte-order mark is ignored) and hands its root table to `read`;
+/// a syntax error is reported at its line, as `invalid TOML: ...`. `file` serves messages only.
+pub fn read_document<T>(
+    text: &str,
+    file: &str,
+    read: impl FnOnce(&Section<'_, '_, '_>) -> Res<T>,
+) -> Res<T> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let ctx = Ctx::new(text, file);
+    let root = DeTable::parse(text).map_err(|e| {
+        ctx.err(
+            e.span().as_ref(),
+            "",
+            format!("invalid TOML: {}", e.message().trim()),
+        )
+    })?;
+    read(&Section::root(&ctx, root.get_ref()))
+}
+
 /// A TOML basic string.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -111,8 +130,8 @@ pub fn type_name(v: &DeValue<'_>) -> &'static str {
 
 /// A TOML document being read: its text (for line numbers and snippets) and its file name.
 pub struct Ctx<'a> {
-    pub(crate) text: &'a str,
-    pub(crate) file: &'a str,
+    text: &'a str,
+    file: &'a str,
 }
 
 impl<'a> Ctx<'a> {
@@ -164,8 +183,8 @@ pub type Value<'i> = Spanned<DeValue<'i>>;
 pub struct Section<'c, 't, 'i> {
     pub(crate) ctx: &'c Ctx<'c>,
     pub(crate) table: &'t DeTable<'i>,
-    pub(crate) path: String,
-    pub(crate) span: Range<usize>,
+    path: String,
+    span: Range<usize>,
 }
 
 impl<'c, 't, 'i> Section<'c, 't, 'i> {

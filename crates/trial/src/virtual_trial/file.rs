@@ -37,8 +37,8 @@ use osteosim_model::scenario::{
     embedded_simulation, embedded_treatments, ScenarioError, Sex, Simulation, Species, Subject,
     Treatment,
 };
-use osteosim_model::toml_section::{suggest, type_name, Ctx, Res, Section};
-use toml::de::{DeTable, DeValue};
+use osteosim_model::toml_section::{read_document, suggest, type_name, Res, Section};
+use toml::de::DeValue;
 
 /// "; did you mean "x"?" when a candidate is close to `input`, else nothing.
 fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
@@ -198,27 +198,21 @@ impl TrialFile {
         file: &str,
         names: &Names<'_>,
     ) -> Result<TrialFile, ScenarioError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let ctx = Ctx::new(text, file);
-        let root = DeTable::parse(text).map_err(|e| {
-            ctx.err(
-                e.span().as_ref(),
-                "",
-                format!("invalid TOML: {}", e.message().trim()),
-            )
-        })?;
-        let root = Section::root(&ctx, root.get_ref());
-        root.check_keys(&["population", "arm", "simulation"])?;
-        let population = match root.sub_table("population")? {
-            Some(p) => parse_population(&p, names)?,
-            None => return Err(root.missing("population", "missing required table [population]")),
-        };
-        let simulation = embedded_simulation(text, file)?;
-        let arms = parse_arms(&root, text, file, &population, &simulation)?;
-        Ok(TrialFile {
-            population,
-            arms,
-            simulation,
+        read_document(text, file, |root| {
+            root.check_keys(&["population", "arm", "simulation"])?;
+            let population = match root.sub_table("population")? {
+                Some(p) => parse_population(&p, names)?,
+                None => {
+                    return Err(root.missing("population", "missing required table [population]"))
+                }
+            };
+            let simulation = embedded_simulation(root)?;
+            let arms = parse_arms(root, &population, &simulation)?;
+            Ok(TrialFile {
+                population,
+                arms,
+                simulation,
+            })
         })
     }
 
@@ -331,8 +325,6 @@ fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Populatio
 
 fn parse_arms(
     root: &Section<'_, '_, '_>,
-    text: &str,
-    file: &str,
     population: &Population,
     simulation: &Simulation,
 ) -> Res<Vec<Arm>> {
@@ -390,7 +382,7 @@ fn parse_arms(
         if arms.iter().any(|a| a.name == name) {
             return Err(t.value_err("name", name_value, format!("duplicate arm name \"{name}\"")));
         }
-        let treatments = embedded_treatments(text, file, "arm", i, &subject, simulation)?;
+        let treatments = embedded_treatments(root, "arm", i, &subject, simulation)?;
         arms.push(Arm { name, treatments });
     }
     Ok(arms)
