@@ -50,6 +50,14 @@ pub struct LayerFile {
     /// Parameter sets: group (e.g. "species") -> variant (e.g. "mouse") -> parameter -> value.
     #[serde(default)]
     pub sets: BTreeMap<String, BTreeMap<String, BTreeMap<Spanned<String>, SetEntryDecl>>>,
+    /// Terms this file adds to open assignments declared anywhere in the model.
+    #[serde(default)]
+    pub contributions: BTreeMap<Spanned<String>, ContributionDecl>,
+    /// Entries for front ends (for osteosim: drugs, genotypes, estrogen profiles). The engine
+    /// does not interpret them; a front end reads them from the layer's text
+    /// ([`crate::model::Layer::source`]) with its own schema.
+    #[serde(default)]
+    pub catalogue: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +108,20 @@ pub struct ParameterDecl {
 pub struct ExprDecl {
     pub expr: Spanned<String>,
     pub unit: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Assignments only: `"sum"` or `"product"` opens the assignment to
+    /// `[contributions]` from other files, added to or multiplied with `expr`.
+    pub combine: Option<Spanned<String>>,
+}
+
+/// `[contributions.NAME]`: a term added to (or a factor multiplied into) an open assignment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContributionDecl {
+    /// The open assignment (declared with `combine`) this term goes into.
+    pub to: Spanned<String>,
+    pub expr: Spanned<String>,
     #[serde(default)]
     pub description: String,
 }

@@ -40,6 +40,39 @@ pub struct Layer {
     pub name: String,
     pub description: String,
     pub file: String,
+    /// The file's text, for front ends that read their own sections (`[catalogue]`) from it.
+    pub source: SourceFile,
+}
+
+/// How an open assignment (`combine = ...`) joins the contributions of other files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// `expr + c1 + c2 + ...`: each contribution in the assignment's unit.
+    Sum,
+    /// `expr * c1 * c2 * ...`: each contribution dimensionless.
+    Product,
+}
+
+impl Combine {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Combine::Sum => "sum",
+            Combine::Product => "product",
+        }
+    }
+}
+
+/// A term one file adds to an open assignment declared in another (`[contributions.NAME]`).
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    pub name: String,
+    /// The open assignment it goes into.
+    pub target: String,
+    pub expr: Expr,
+    pub text: String,
+    pub description: String,
+    pub layer: usize,
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone)]
@@ -80,8 +113,12 @@ pub struct Parameter {
 #[derive(Debug, Clone)]
 pub struct Definition {
     pub name: String,
+    /// The whole expression: for an open assignment, its own expression combined with every
+    /// contribution.
     pub expr: Expr,
     pub text: String,
+    /// `Some` for an open assignment (assignments only).
+    pub combine: Option<Combine>,
     pub unit: Unit,
     pub unit_text: String,
     pub description: String,
@@ -155,6 +192,9 @@ pub struct Model {
     pub observables: Vec<Definition>,
     pub inputs: Vec<Input>,
     pub sets: Vec<ParameterSet>,
+    /// Terms added to open assignments, in layer and file order (already part of their
+    /// targets' expressions).
+    pub contributions: Vec<Contribution>,
     /// FNV-1a of the files' names and text: which model produced a result.
     pub content_hash: u64,
     symbols: HashMap<String, Symbol>,
@@ -261,6 +301,7 @@ enum Namespace {
     Process,
     Observable,
     Input,
+    Contribution,
 }
 
 #[derive(Default)]
@@ -268,6 +309,13 @@ struct Builder {
     errors: Vec<ModelError>,
     origins: HashMap<(Namespace, String), Origin>,
     symbols: HashMap<String, Symbol>,
+}
+
+/// What [`Builder::combine_contributions`] finds.
+struct Combined {
+    combines: HashMap<String, Combine>,
+    contributions: Vec<Contribution>,
+    own_expressions: HashMap<String, Expr>,
 }
 
 struct PendingDef<'a> {
@@ -414,6 +462,7 @@ impl Builder {
                 name: l.layer.name.clone(),
                 description: l.layer.description.clone(),
                 file: file.name.clone(),
+                source: (*file).clone(),
             });
             for (name, d) in in_file_order(&l.parameters) {
                 let origin = file.origin(name.span().start);
@@ -524,6 +573,10 @@ impl Builder {
                 let origin = file.origin(name.span().start);
                 self.declare(Namespace::Input, name.get_ref(), &origin, None);
             }
+            for (name, _) in in_file_order(&l.contributions) {
+                let origin = file.origin(name.span().start);
+                self.declare(Namespace::Contribution, name.get_ref(), &origin, None);
+            }
         }
 
         // Assignments: parse, then order by dependency (reporting cycles).
@@ -535,6 +588,11 @@ impl Builder {
                 parsed_assign.push((p, e, eorigin));
             }
         }
+        let Combined {
+            combines,
+            contributions,
+            own_expressions,
+        } = self.combine_contributions(&parsed_layers, &mut parsed_assign);
         let order = self.order_assignments(&parsed_assign);
         let mut assignments = Vec::new();
         for i in order {
@@ -547,10 +605,17 @@ impl Builder {
                 &file.origin(p.decl.unit.span().start),
                 &p.name,
             );
+            let combine = combines.get(&p.name).copied();
+            let text = if contributions.iter().any(|c| c.target == p.name) {
+                e.to_string()
+            } else {
+                p.decl.expr.get_ref().clone()
+            };
             assignments.push(Definition {
                 name: p.name.clone(),
                 expr: e.clone(),
-                text: p.decl.expr.get_ref().clone(),
+                text,
+                combine,
                 unit,
                 unit_text: p.decl.unit.get_ref().clone(),
                 description: p.decl.description.clone(),
@@ -572,14 +637,40 @@ impl Builder {
             observables: Vec::new(),
             inputs: Vec::new(),
             sets: Vec::new(),
+            contributions,
             content_hash: hash,
             symbols: self.symbols.clone(),
             time_conditions: std::sync::OnceLock::new(),
         };
 
-        // Check every expression's names and units.
+        // Check every expression's names and units; an open assignment's contributions each
+        // on their own, at their own line.
+        for c in model.contributions.clone() {
+            let Some(target) = model.assignments.iter().find(|a| a.name == c.target) else {
+                continue;
+            };
+            let (want, want_text, what) = match target.combine {
+                Some(Combine::Product) => (
+                    Unit::DIMENSIONLESS,
+                    "1".to_string(),
+                    format!("a factor of the product `{}`", c.target),
+                ),
+                _ => (
+                    target.unit,
+                    target.unit_text.clone(),
+                    format!("a term of the sum `{}`", c.target),
+                ),
+            };
+            if let Some(ty) = self.infer_checked(&model, &c.expr, &c.origin, &c.name) {
+                self.expect_unit(ty, want, &want_text, &c.origin, &c.name, &what);
+            }
+        }
         for a in model.assignments.clone() {
-            self.check_definition(&model, &a, &a.origin, "assignment");
+            let mut own = a.clone();
+            if let Some(base) = own_expressions.get(&a.name) {
+                own.expr = base.clone();
+            }
+            self.check_definition(&model, &own, &own.origin, "assignment");
         }
         for s in model.states.clone().iter() {
             if let Initial::Value(e) = &s.initial {
@@ -805,6 +896,13 @@ impl Builder {
         for p in pending_obs {
             let file = &parsed_layers[p.layer].0;
             let eorigin = file.origin(p.decl.expr.span().start);
+            if let Some(c) = &p.decl.combine {
+                self.errors.push(ModelError::Declaration {
+                    origin: file.origin(c.span().start),
+                    symbol: p.name.clone(),
+                    message: "`combine` applies to assignments only, not to observables".into(),
+                });
+            }
             let Some(e) = self.expression(p.decl.expr.get_ref(), &eorigin, &p.name) else {
                 continue;
             };
@@ -817,6 +915,7 @@ impl Builder {
                 name: p.name.clone(),
                 expr: e,
                 text: p.decl.expr.get_ref().clone(),
+                combine: None,
                 unit,
                 unit_text: p.decl.unit.get_ref().clone(),
                 description: p.decl.description.clone(),
@@ -837,6 +936,93 @@ impl Builder {
             });
             self.errors.dedup();
             Err(ModelErrors(self.errors))
+        }
+    }
+
+    /// Reads every `[contributions]` entry and folds it into the open assignment it names, in
+    /// layer and file order: `own + c1 + c2` or `own * c1 * c2`. Returns which assignments are
+    /// open, the contributions, and each open assignment's own expression (for unit checks).
+    fn combine_contributions(
+        &mut self,
+        layers: &[(&SourceFile, LayerFile)],
+        assignments: &mut [(PendingDef, Expr, Origin)],
+    ) -> Combined {
+        let mut combines = HashMap::new();
+        for (p, _, _) in assignments.iter() {
+            let Some(c) = &p.decl.combine else { continue };
+            let file = &layers[p.layer].0;
+            match c.get_ref().as_str() {
+                "sum" => {
+                    combines.insert(p.name.clone(), Combine::Sum);
+                }
+                "product" => {
+                    combines.insert(p.name.clone(), Combine::Product);
+                }
+                other => self.errors.push(ModelError::Declaration {
+                    origin: file.origin(c.span().start),
+                    symbol: p.name.clone(),
+                    message: format!(
+                        "`combine` is \"sum\" or \"product\", found {other:?}{}",
+                        did_you_mean(other, ["sum", "product"])
+                    ),
+                }),
+            }
+        }
+        let own_expressions: HashMap<String, Expr> = assignments
+            .iter()
+            .filter(|(p, _, _)| combines.contains_key(&p.name))
+            .map(|(p, e, _)| (p.name.clone(), e.clone()))
+            .collect();
+        let mut contributions = Vec::new();
+        for (li, (file, l)) in layers.iter().enumerate() {
+            for (name, d) in in_file_order(&l.contributions) {
+                let name = name.get_ref().clone();
+                let target = d.to.get_ref().clone();
+                let eorigin = file.origin(d.expr.span().start);
+                let Some(expr) = self.expression(d.expr.get_ref(), &eorigin, &name) else {
+                    continue;
+                };
+                let Some(slot) = assignments.iter().position(|(p, _, _)| p.name == target) else {
+                    let open = combines.keys().map(String::as_str);
+                    self.errors.push(ModelError::UnknownName {
+                        origin: file.origin(d.to.span().start),
+                        symbol: name.clone(),
+                        name: target.clone(),
+                        hint: format!(" (not an assignment){}", did_you_mean(&target, open)),
+                    });
+                    continue;
+                };
+                let Some(&combine) = combines.get(&target) else {
+                    self.errors.push(ModelError::Declaration {
+                        origin: file.origin(d.to.span().start),
+                        symbol: name.clone(),
+                        message: format!(
+                            "assignment `{target}` is not open to contributions; declare it with `combine = \"sum\"` or `combine = \"product\"`"
+                        ),
+                    });
+                    continue;
+                };
+                let op = match combine {
+                    Combine::Sum => BinOp::Add,
+                    Combine::Product => BinOp::Mul,
+                };
+                let own = std::mem::replace(&mut assignments[slot].1, Expr::Num(0.0));
+                assignments[slot].1 = Expr::Bin(op, Box::new(own), Box::new(expr.clone()));
+                contributions.push(Contribution {
+                    name,
+                    target,
+                    expr,
+                    text: d.expr.get_ref().clone(),
+                    description: d.description.clone(),
+                    layer: li,
+                    origin: eorigin,
+                });
+            }
+        }
+        Combined {
+            combines,
+            contributions,
+            own_expressions,
         }
     }
 
