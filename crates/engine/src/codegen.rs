@@ -1,6 +1,6 @@
 //! Rust source for a compiled model, so that a model built into a binary runs as native code.
 //!
-//! The generated code is the tapes of [`crate::compile`] written out instruction by
+//! The generated code is the tapes of [`crate::compile`](mod@crate::compile) written out instruction by
 //! instruction, so it computes exactly what the tape interpreter computes (a test checks
 //! this for the built-in model). It implements [`crate::Kernel`].
 

@@ -4,11 +4,11 @@
 //! of bone: the biology lives in model directories.
 //!
 //! The path from files to numbers:
-//! 1. [`format`] reads a model directory (a manifest and one TOML file per layer) into
+//! 1. [`format`](mod@format) reads a model directory (a manifest and one TOML file per layer) into
 //!    declarations that remember their file and line.
 //! 2. [`model`] resolves names, orders assignments, checks every expression's units
 //!    ([`units`]) and collects every problem with its position.
-//! 3. [`compile`] lowers the equations into flat instruction tapes (right-hand side, exact
+//! 3. [`compile`](mod@compile) lowers the equations into flat instruction tapes (right-hand side, exact
 //!    sparse Jacobian from symbolic differentiation in [`expr`], observables); [`codegen`]
 //!    turns the same tapes into Rust source for models built into a binary.
 //! 4. [`simulate`] binds parameters, initial states (steady states by Newton), doses and

@@ -2,7 +2,7 @@
 //! `cargo run --release -p osteosim-model --example mouse`.
 
 use osteosim_model::builtin::{kernel, model};
-use osteosim_model::scenario::{EstrogenProfile, Genotype, Scenario, Species};
+use osteosim_model::scenario::{EstrogenProfile, Scenario, Species};
 
 fn last(sc: &Scenario, col: &str) -> f64 {
     match osteosim_model::run(model(), kernel(), sc, "mouse") {
@@ -25,7 +25,7 @@ fn main() {
     sc.subject.body_weight_kg = 0.022;
     sc.simulation.duration_days = 28.0;
     sc.simulation.output_every_days = 7.0;
-    sc.estrogen = EstrogenProfile::Sham;
+    sc.estrogen = EstrogenProfile::new("sham");
     if let Ok(sim) = osteosim_model::simulation(model(), kernel(), &sc) {
         if let Ok(y0) = sim.initial_state() {
             for (s, v) in model().states.iter().zip(&y0) {
@@ -33,12 +33,12 @@ fn main() {
             }
         }
     }
-    for geno in [vec![], vec![Genotype::TnfKnockout]] {
+    for geno in [vec![], vec!["tnf_knockout".to_string()]] {
         sc.subject.genotype = geno.clone();
-        sc.estrogen = EstrogenProfile::Sham;
+        sc.estrogen = EstrogenProfile::new("sham");
         let sham_bv = last(&sc, "trabecular_bv_tv");
         let sham_t = last(&sc, "tnf_producing_t_cells");
-        sc.estrogen = EstrogenProfile::Ovariectomy { day: 0.0 };
+        sc.estrogen = EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0);
         let ovx_bv = last(&sc, "trabecular_bv_tv");
         let ovx_t = last(&sc, "tnf_producing_t_cells");
         println!(

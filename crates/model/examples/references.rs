@@ -59,10 +59,8 @@ fn steady_values(species: Species, sex: Sex) -> Result<Vec<(String, f64, f64)>, 
         .map(|e| e.value)
         .ok_or_else(|| format!("no steady_state_age_years in subject set {set}"))?;
     let estrogen = match species {
-        Species::Human => EstrogenProfile::NaturalMenopause {
-            menopause_age_years: 51.0,
-        },
-        Species::Mouse => EstrogenProfile::Sham,
+        Species::Human => EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
+        Species::Mouse => EstrogenProfile::new("sham"),
     };
     let scenario = Scenario::untreated(species, sex, age, estrogen, 1.0, 1.0);
     let sim = osteosim_model::simulation(m, kernel(), &scenario).map_err(|e| e.to_string())?;

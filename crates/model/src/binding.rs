@@ -4,12 +4,12 @@
 //! | scenario | model |
 //! |---|---|
 //! | species and sex | parameter set `subject.<species>_<sex>` |
-//! | estrogen profile | parameter set `estrogen.<profile>`, parameters `menopause_age_years`, `ovariectomy_day` |
+//! | estrogen profile | parameter set `estrogen.<profile>`; its setting's parameter (and switch), from the catalogue |
 //! | genotype | parameter set `genotype.<id>` |
 //! | age, body weight | parameters `age_at_start_years`, `body_weight_kg` |
 //! | `[subject.parameters]` | any parameter, applied last |
-//! | a dose of drug D by route R | model input `D_R` (amount in mg) |
-//! | exercise | parameter `exercise_intensity`, switched at start and stop |
+//! | a dose of drug D by route R | the input the catalogue names for D by R (amount in mg) |
+//! | a treatment given as an intensity | the catalogue's `intensity_parameter`, switched at start and stop |
 //!
 //! Day 0 of the scenario is t = 0. When the model declares `steady_state_age_years`, the run
 //! starts at that age in steady state and is integrated up to day 0 before outputs begin, so
@@ -18,7 +18,8 @@
 use osteosim_engine::units::Unit;
 use osteosim_engine::{Dose, Kernel, Model, SimError, Simulation, SolverOptions};
 
-use crate::scenario::{DoseAmount, EstrogenProfile, Scenario, Treatment};
+use crate::catalogue::{Catalogue, CatalogueError, SettingKind};
+use crate::scenario::{DoseAmount, Scenario, Treatment};
 
 pub const DAYS_PER_YEAR: f64 = 365.25;
 
@@ -27,18 +28,10 @@ pub const DAYS_PER_YEAR: f64 = 365.25;
 pub enum BindError {
     #[error("the model `{model}` has no {what}; it cannot run this scenario")]
     Missing { model: String, what: String },
+    #[error("the model's catalogue: {0}")]
+    Catalogue(#[from] CatalogueError),
     #[error(transparent)]
     Simulation(#[from] SimError),
-}
-
-fn estrogen_variant(p: &EstrogenProfile) -> &'static str {
-    match p {
-        EstrogenProfile::NaturalMenopause { .. } => "natural_menopause",
-        EstrogenProfile::Ovariectomy { .. } => "ovariectomy",
-        EstrogenProfile::Constant => "constant",
-        EstrogenProfile::Sham => "sham",
-        EstrogenProfile::AgeRelatedDecline => "age_related_decline",
-    }
 }
 
 fn set_if_declared<'a>(
@@ -73,29 +66,33 @@ pub fn simulation<'a>(
     kernel: &'a dyn Kernel,
     scenario: &Scenario,
 ) -> Result<Simulation<'a>, BindError> {
+    let catalogue = Catalogue::of(model)?;
     let subject = &scenario.subject;
+    let profile = catalogue.profile(&scenario.estrogen.id).ok_or_else(|| {
+        missing(
+            model,
+            format!(
+                "estrogen profile `{}` in its catalogue",
+                scenario.estrogen.id
+            ),
+        )
+    })?;
+    // The profile's setting and the day it switches on, when it has them.
+    let setting = profile.setting.as_ref().zip(scenario.estrogen.value());
     let mut sim = Simulation::new(model, kernel);
     sim = apply_set(
         sim,
         "subject",
         &format!("{}_{}", subject.species.as_str(), subject.sex.as_str()),
     )?;
-    sim = apply_set(sim, "estrogen", estrogen_variant(&scenario.estrogen))?;
+    sim = apply_set(sim, "estrogen", &profile.id)?;
     for g in &subject.genotype {
-        sim = apply_set(sim, "genotype", g.as_str())?;
+        sim = apply_set(sim, "genotype", g)?;
     }
     sim = set_if_declared(sim, "age_at_start_years", subject.age_years)?;
     sim = set_if_declared(sim, "body_weight_kg", subject.body_weight_kg)?;
-    match scenario.estrogen {
-        EstrogenProfile::NaturalMenopause {
-            menopause_age_years,
-        } => {
-            sim = set_if_declared(sim, "menopause_age_years", menopause_age_years)?;
-        }
-        EstrogenProfile::Ovariectomy { day } => {
-            sim = set_if_declared(sim, "ovariectomy_day", day)?;
-        }
-        _ => {}
+    if let Some((setting, value)) = setting {
+        sim = set_if_declared(sim, &setting.parameter, value)?;
     }
     for (name, value) in &subject.parameters {
         sim = sim.with_parameter(name, *value)?;
@@ -111,17 +108,18 @@ pub fn simulation<'a>(
         None => 0.0,
     };
     sim = sim.with_time_span(t0, duration)?;
-    if let EstrogenProfile::Ovariectomy { day } = scenario.estrogen {
-        if model.parameter_index("ovaries_removed").is_some() {
-            // Surgery is an exact event on its day (or done before the run starts).
+    if let Some((setting, day)) = setting.filter(|(s, _)| s.kind == SettingKind::Day) {
+        if let Some(switch) = setting
+            .switch
+            .as_deref()
+            .filter(|name| model.parameter_index(name).is_some())
+        {
+            // The event (a surgery) is exact on its day, or done before the run starts.
             sim = if day <= t0 {
-                sim.with_parameter("ovaries_removed", 1.0)?
+                sim.with_parameter(switch, 1.0)?
             } else {
-                sim.with_parameter("ovaries_removed", 0.0)?.with_switch(
-                    "ovaries_removed",
-                    day,
-                    1.0,
-                )?
+                sim.with_parameter(switch, 0.0)?
+                    .with_switch(switch, day, 1.0)?
             };
         }
     }
@@ -145,7 +143,7 @@ pub fn simulation<'a>(
     }
     sim = sim.with_output_times(times)?;
     for tr in &scenario.treatments {
-        sim = bind_treatment(model, sim, tr, subject.body_weight_kg, duration)?;
+        sim = bind_treatment(model, &catalogue, sim, tr, subject.body_weight_kg, duration)?;
     }
     Ok(sim)
 }
@@ -157,38 +155,52 @@ fn missing(model: &Model, what: String) -> BindError {
     }
 }
 
-/// Doses (or, for exercise, parameter switches) of one treatment.
+/// Doses (or, for a treatment given as an intensity, parameter switches) of one treatment.
 fn bind_treatment<'a>(
     model: &Model,
+    catalogue: &Catalogue,
     mut sim: Simulation<'a>,
     tr: &Treatment,
     body_weight_kg: f64,
     duration: f64,
 ) -> Result<Simulation<'a>, BindError> {
+    let drug = catalogue
+        .drug(&tr.drug)
+        .ok_or_else(|| missing(model, format!("drug `{}` in its catalogue", tr.drug)))?;
     if let DoseAmount::Intensity(level) = tr.dose {
+        let name = drug.intensity_parameter.as_deref().ok_or_else(|| {
+            missing(
+                model,
+                format!(
+                    "intensity parameter for `{}` (it is given as doses)",
+                    tr.drug
+                ),
+            )
+        })?;
         let usual = model
-            .parameter_index("exercise_intensity")
+            .parameter_index(name)
             .map(|i| sim.parameters()[i])
-            .ok_or_else(|| {
-                missing(
-                    model,
-                    "parameter `exercise_intensity` (exercise is not modelled yet)".into(),
-                )
-            })?;
-        sim = sim.with_switch("exercise_intensity", tr.start_day, level)?;
+            .ok_or_else(|| missing(model, format!("parameter `{name}`")))?;
+        sim = sim.with_switch(name, tr.start_day, level)?;
         if let Some(stop) = tr.stop_day {
-            sim = sim.with_switch("exercise_intensity", stop, usual)?;
+            sim = sim.with_switch(name, stop, usual)?;
         }
         return Ok(sim);
     }
     let route = tr.route.map_or("", |r| r.as_str());
-    let input = format!("{}_{}", tr.drug.as_str(), route);
+    let regimen = tr.route.and_then(|r| drug.regimen(r)).ok_or_else(|| {
+        missing(
+            model,
+            format!("route {route} for `{}` in its catalogue", tr.drug),
+        )
+    })?;
+    let input = regimen.input.clone();
     let index = model.input_index(&input).ok_or_else(|| {
         missing(
             model,
             format!(
                 "input `{input}` ({} by the {route} route is not modelled yet)",
-                tr.drug.as_str()
+                tr.drug
             ),
         )
     })?;

@@ -150,3 +150,57 @@ pub fn splice(text: &str, generated: &str) -> Option<String> {
         &text[end..]
     ))
 }
+
+/// The README's list of what the built-in catalogue holds, between these markers.
+pub const CATALOGUE_BEGIN: &str = "<!-- catalogue: generated from the model files; do not edit -->";
+pub const CATALOGUE_END: &str = "<!-- end of catalogue -->";
+
+/// The drugs (with routes and usual regimens), genotypes and estrogen profiles of `catalogue`,
+/// as Markdown, in id order.
+pub fn catalogue_markdown(catalogue: &crate::catalogue::Catalogue) -> String {
+    use crate::catalogue::sorted_ids;
+    let mut s = String::new();
+    let _ = writeln!(s, "| drug | what it is | usual regimen |");
+    let _ = writeln!(s, "|---|---|---|");
+    for id in sorted_ids(&catalogue.drugs) {
+        let Some(d) = catalogue.drug(id) else {
+            continue;
+        };
+        let regimen = match &d.intensity_parameter {
+            Some(p) => format!("`intensity` (parameter `{p}`)"),
+            None => d
+                .routes
+                .iter()
+                .map(|r| r.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        let _ = writeln!(s, "| `{id}` | {} | {regimen} |", d.description);
+    }
+    let _ = writeln!(s);
+    let genotypes: Vec<String> = sorted_ids(&catalogue.genotypes)
+        .iter()
+        .map(|g| format!("`{g}`"))
+        .collect();
+    let _ = writeln!(s, "Genotypes: {}.", genotypes.join(", "));
+    let _ = writeln!(s);
+    let profiles: Vec<String> = sorted_ids(&catalogue.profiles)
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect();
+    let _ = writeln!(s, "Estrogen profiles: {}.", profiles.join(", "));
+    s
+}
+
+/// `text` with the part between the catalogue markers replaced by `generated`; None if the
+/// markers are missing.
+pub fn splice_catalogue(text: &str, generated: &str) -> Option<String> {
+    let start = text.find(CATALOGUE_BEGIN)? + CATALOGUE_BEGIN.len();
+    let end = text[start..].find(CATALOGUE_END)? + start;
+    Some(format!(
+        "{}\n\n{}\n\n{}",
+        &text[..start],
+        generated.trim_end(),
+        &text[end..]
+    ))
+}

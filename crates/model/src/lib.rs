@@ -9,6 +9,7 @@
 
 pub mod binding;
 pub mod builtin;
+pub mod catalogue;
 pub mod docs;
 pub mod report;
 pub mod scenario;

@@ -38,8 +38,8 @@
 //! (`treatment[0].drug`) and what is wrong, with a "did you mean" suggestion
 //! for misspelt keys and ids.
 //!
-//! Treatments are also checked against [`REGIMENS`], one row per drug and
-//! route with the usual regimen: an `every_days` shorter than the drug's
+//! Treatments are also checked against the model's catalogue
+//! ([`crate::catalogue`]), one regimen per drug and route: an `every_days` shorter than the drug's
 //! minimum interval (7 days for a monthly or 6-monthly antibody, 30 days for
 //! zoledronic acid) and a single dose above 10 times the usual one are errors
 //! whose message names the usual regimen. `dose_mg_per_kg` is allowed for
@@ -53,6 +53,8 @@ use std::path::Path;
 
 use toml::de::DeValue;
 
+use crate::catalogue::{alias_pairs, short, sorted_ids, Catalogue, DrugEntry, Named, SettingKind};
+pub use crate::catalogue::{Regimen, UsualDose, MOUSE_PER_HUMAN_MG_PER_KG, REFERENCE_ADULT_KG};
 use crate::toml_section::{
     bare_or_quoted, join_key, parse_number, quote, read_document, suggest, type_name, Ctx, Section,
     Value,
@@ -118,7 +120,6 @@ macro_rules! id_enum {
             }
 
             /// The variant with this exact id, if any.
-            #[allow(dead_code)]
             $vis fn from_id(id: &str) -> Option<$name> {
                 <$name as Id>::from_id(id)
             }
@@ -175,28 +176,6 @@ id_enum! {
 }
 
 id_enum! {
-    /// A genetic or cellular perturbation of the subject.
-    pub enum Genotype: "genotype" {
-        TnfKnockout = "tnf_knockout",
-        TCellDeficient = "t_cell_deficient",
-        BCellDeficient = "b_cell_deficient",
-        Il7Knockout = "il7_knockout",
-        OpgKnockout = "opg_knockout",
-        ErAlphaKnockout = "er_alpha_knockout",
-        ErBetaKnockout = "er_beta_knockout",
-        SenescentCellClearance = "senescent_cell_clearance",
-    }
-    aliases {
-        "nude" => "t_cell_deficient",
-        "esr1_knockout" => "er_alpha_knockout",
-        "esr2_knockout" => "er_beta_knockout",
-        "tnfrsf11b_knockout" => "opg_knockout",
-        "senolysis" => "senescent_cell_clearance",
-        "ink_attac" => "senescent_cell_clearance",
-    }
-}
-
-id_enum! {
     /// A route of administration.
     pub enum Route: "route" {
         Oral = "oral",
@@ -221,95 +200,6 @@ id_enum! {
     }
 }
 
-id_enum! {
-    /// A treatment: a drug, or exercise.
-    pub enum Drug: "drug" {
-        Estradiol = "estradiol",
-        Raloxifene = "raloxifene",
-        Testosterone = "testosterone",
-        Alendronate = "alendronate",
-        ZoledronicAcid = "zoledronic_acid",
-        Denosumab = "denosumab",
-        Teriparatide = "teriparatide",
-        Romosozumab = "romosozumab",
-        AntiTnf = "anti_tnf",
-        EvBiogenesisInhibitor = "ev_biogenesis_inhibitor",
-        EvNeutralizingAntibody = "ev_neutralizing_antibody",
-        Senolytic = "senolytic",
-        CalciumVitaminD = "calcium_vitamin_d",
-        /// Not a drug: given as an `intensity` over a period, with no route.
-        Exercise = "exercise",
-    }
-    aliases {
-        "e2" => "estradiol",
-        "oestradiol" => "estradiol",
-        "estrogen" => "estradiol",
-        "evista" => "raloxifene",
-        "fosamax" => "alendronate",
-        "zoledronate" => "zoledronic_acid",
-        "zometa" => "zoledronic_acid",
-        "reclast" => "zoledronic_acid",
-        "prolia" => "denosumab",
-        "forteo" => "teriparatide",
-        "pth" => "teriparatide",
-        "evenity" => "romosozumab",
-        "infliximab" => "anti_tnf",
-        "etanercept" => "anti_tnf",
-        "adalimumab" => "anti_tnf",
-        "gw4869" => "ev_biogenesis_inhibitor",
-        "dasatinib_quercetin" => "senolytic",
-        "calcium" => "calcium_vitamin_d",
-        "vitamin_d" => "calcium_vitamin_d",
-    }
-}
-
-impl Drug {
-    /// The routes this drug may be given by. When there is only one, it is
-    /// the default for a `[[treatment]]` without `route`. Empty for exercise.
-    pub const fn routes(self) -> &'static [Route] {
-        use Route::*;
-        match self {
-            Drug::Estradiol => &[Oral, Transdermal],
-            Drug::Raloxifene => &[Oral],
-            Drug::Testosterone => &[Transdermal, Intramuscular],
-            Drug::Alendronate => &[Oral],
-            Drug::ZoledronicAcid => &[Intravenous],
-            Drug::Denosumab => &[Subcutaneous],
-            Drug::Teriparatide => &[Subcutaneous],
-            Drug::Romosozumab => &[Subcutaneous],
-            Drug::AntiTnf => &[Subcutaneous],
-            Drug::EvBiogenesisInhibitor => &[Intraperitoneal, Oral],
-            Drug::EvNeutralizingAntibody => &[Intravenous, Intraperitoneal],
-            Drug::Senolytic => &[Oral],
-            Drug::CalciumVitaminD => &[Oral],
-            Drug::Exercise => &[],
-        }
-    }
-
-    /// True for exercise, which takes an intensity instead of a dose.
-    pub const fn is_exercise(self) -> bool {
-        matches!(self, Drug::Exercise)
-    }
-}
-
-id_enum! {
-    /// The `profile` ids of `[estrogen]`.
-    enum ProfileId: "estrogen profile" {
-        NaturalMenopause = "natural_menopause",
-        Ovariectomy = "ovariectomy",
-        Constant = "constant",
-        Sham = "sham",
-        AgeRelatedDecline = "age_related_decline",
-    }
-    aliases {
-        "menopause" => "natural_menopause",
-        "ovx" => "ovariectomy",
-        "intact" => "sham",
-        "age_related" => "age_related_decline",
-        "andropause" => "age_related_decline",
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The scenario
 // ---------------------------------------------------------------------------
@@ -328,7 +218,8 @@ pub enum DoseAmount {
 /// One `[[treatment]]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Treatment {
-    pub drug: Drug,
+    /// A drug id of the model's catalogue.
+    pub drug: String,
     pub dose: DoseAmount,
     /// `None` only for exercise; for a drug with a single route it is that
     /// route even when the file omits it.
@@ -370,7 +261,7 @@ impl Treatment {
     /// Empty for exercise (see [`Treatment::period`]) and when the treatment
     /// starts after the end. At most [`MAX_DOSES`] days.
     pub fn dose_days(&self, duration_days: f64) -> Vec<f64> {
-        if self.drug.is_exercise() {
+        if matches!(self.dose, DoseAmount::Intensity(_)) {
             return Vec::new();
         }
         let Some((start, end)) = self.period(duration_days) else {
@@ -406,47 +297,56 @@ impl Treatment {
     }
 }
 
-/// The estrogen course (`[estrogen]`).
+/// The estrogen course (`[estrogen]`): a profile of the model's catalogue and the value of its
+/// setting, when it has one (`menopause_age_years`, `ovariectomy_day`, ...).
 ///
-/// When the section is absent: women follow `NaturalMenopause` at 51, men
-/// `AgeRelatedDecline`, mice of either sex `Sham` (intact).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum EstrogenProfile {
-    /// Females: estrogen falls around the final menstrual period at this age.
-    NaturalMenopause { menopause_age_years: f64 },
-    /// Females: surgical loss of ovarian estrogen on this simulation day.
-    Ovariectomy { day: f64 },
-    /// Estrogen held at the subject's day-0 level.
-    Constant,
-    /// Intact (sham-operated) animal or untouched course.
-    Sham,
-    /// Males: the slow age-related decline of (aromatised) estrogen; the
-    /// default for men, written `"age_related_decline"` (accepted for any
-    /// male subject, refused for females).
-    AgeRelatedDecline,
+/// When the section is absent, the subject follows the profile its catalogue names as the
+/// default for its species and sex, with the setting's default for its species.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EstrogenProfile {
+    /// A profile id of the catalogue.
+    pub id: String,
+    /// The profile's setting: its key in `[estrogen]` and its value.
+    pub setting: Option<(String, f64)>,
 }
 
 impl EstrogenProfile {
-    /// The `profile` id written in scenario files.
-    pub const fn as_str(&self) -> &'static str {
-        match self {
-            EstrogenProfile::NaturalMenopause { .. } => "natural_menopause",
-            EstrogenProfile::Ovariectomy { .. } => "ovariectomy",
-            EstrogenProfile::Constant => "constant",
-            EstrogenProfile::Sham => "sham",
-            EstrogenProfile::AgeRelatedDecline => "age_related_decline",
+    /// A profile without a setting.
+    pub fn new(id: &str) -> EstrogenProfile {
+        EstrogenProfile {
+            id: id.to_string(),
+            setting: None,
         }
     }
 
-    /// The profile used when a scenario has no `[estrogen]` section.
-    pub const fn default_for(species: Species, sex: Sex) -> EstrogenProfile {
-        match (species, sex) {
-            (Species::Human, Sex::Female) => EstrogenProfile::NaturalMenopause {
-                menopause_age_years: DEFAULT_MENOPAUSE_AGE_YEARS,
-            },
-            (Species::Human, Sex::Male) => EstrogenProfile::AgeRelatedDecline,
-            (Species::Mouse, _) => EstrogenProfile::Sham,
+    /// A profile with its setting `key = value`.
+    pub fn with(id: &str, key: &str, value: f64) -> EstrogenProfile {
+        EstrogenProfile {
+            id: id.to_string(),
+            setting: Some((key.to_string(), value)),
         }
+    }
+
+    /// The setting's value, if the profile has one.
+    pub fn value(&self) -> Option<f64> {
+        self.setting.as_ref().map(|(_, v)| *v)
+    }
+
+    /// The default course of a subject of `species` and `sex` in `catalogue`.
+    pub fn default_for(
+        catalogue: &Catalogue,
+        species: Species,
+        sex: Sex,
+    ) -> Option<EstrogenProfile> {
+        let entry = catalogue.default_profile(species, sex)?;
+        let setting = match &entry.setting {
+            None => None,
+            Some(s) => Some((s.key.clone(), s.default_for(species)?)),
+        };
+        Some(EstrogenProfile {
+            id: entry.id.clone(),
+            setting,
+        })
     }
 }
 
@@ -458,7 +358,8 @@ pub struct Subject {
     /// Age at day 0; `age_weeks` in the file is converted with 7 / 365.25.
     pub age_years: f64,
     pub body_weight_kg: f64,
-    pub genotype: Vec<Genotype>,
+    /// Genotype ids of the model's catalogue, each applied in order.
+    pub genotype: Vec<String>,
     /// `[subject.parameters]`: model parameter overrides, name -> value.
     pub parameters: BTreeMap<String, f64>,
 }
@@ -550,18 +451,29 @@ use crate::toml_section::Res;
 // ---------------------------------------------------------------------------
 
 impl Scenario {
-    /// Parses and validates a scenario file's text. `file` is only used in
-    /// error messages.
+    /// Parses and validates a scenario file's text against the built-in model's catalogue.
+    /// `file` is only used in error messages.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        read_document(text, file, parse_scenario)
+        Scenario::parse(text, file, Catalogue::builtin())
     }
 
-    /// Reads and parses a scenario file; an unreadable file is an error
-    /// naming it.
+    /// Parses and validates a scenario file's text against `catalogue` (the drug, genotype and
+    /// estrogen profile ids a model knows). `file` is only used in error messages.
+    pub fn parse(text: &str, file: &str, catalogue: &Catalogue) -> Result<Scenario, ScenarioError> {
+        read_document(text, file, |root| parse_scenario(root, catalogue))
+    }
+
+    /// Reads and parses a scenario file against the built-in catalogue; an unreadable file is
+    /// an error naming it.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::read(path, Catalogue::builtin())
+    }
+
+    /// Reads and parses a scenario file against `catalogue`.
+    pub fn read(path: &Path, catalogue: &Catalogue) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         match std::fs::read_to_string(path) {
-            Ok(text) => Scenario::from_toml_str(&text, &file),
+            Ok(text) => Scenario::parse(&text, &file, catalogue),
             Err(e) => Err(ScenarioError {
                 file,
                 line: None,
@@ -571,16 +483,20 @@ impl Scenario {
         }
     }
 
-    /// The built-in default: a 45-year-old woman of 70 kg, natural menopause
-    /// at 51, no treatment, 30 years simulated, output every 30 days.
+    /// The built-in default: a 45-year-old woman of 70 kg on the default estrogen course of the
+    /// built-in model (natural menopause at 51), no treatment, 30 years simulated, output every
+    /// 30 days.
     pub fn default_woman() -> Scenario {
+        let estrogen =
+            EstrogenProfile::default_for(Catalogue::builtin(), Species::Human, Sex::Female)
+                .unwrap_or_else(|| {
+                    unreachable!("the built-in catalogue has a default for women (tested)")
+                });
         Scenario::untreated(
             Species::Human,
             Sex::Female,
             45.0,
-            EstrogenProfile::NaturalMenopause {
-                menopause_age_years: DEFAULT_MENOPAUSE_AGE_YEARS,
-            },
+            estrogen,
             30.0 * DAYS_PER_YEAR,
             DEFAULT_OUTPUT_EVERY_DAYS,
         )
@@ -650,7 +566,7 @@ impl Scenario {
         out.push_str(&format!("sex = {}\n", quote(s.sex.as_str())));
         out.push_str(&format!("age_years = {}\n", float(s.age_years)));
         out.push_str(&format!("body_weight_kg = {}\n", float(s.body_weight_kg)));
-        let genotype: Vec<String> = s.genotype.iter().map(|g| quote(g.as_str())).collect();
+        let genotype: Vec<String> = s.genotype.iter().map(|g| quote(g)).collect();
         out.push_str(&format!("genotype = [{}]\n", genotype.join(", ")));
         if !s.parameters.is_empty() {
             out.push_str("\n[subject.parameters]\n");
@@ -660,25 +576,14 @@ impl Scenario {
         }
 
         out.push_str("\n[estrogen]\n");
-        out.push_str(&format!("profile = {}\n", quote(self.estrogen.as_str())));
-        match self.estrogen {
-            EstrogenProfile::NaturalMenopause {
-                menopause_age_years,
-            } => out.push_str(&format!(
-                "menopause_age_years = {}\n",
-                float(menopause_age_years)
-            )),
-            EstrogenProfile::Ovariectomy { day } => {
-                out.push_str(&format!("ovariectomy_day = {}\n", float(day)))
-            }
-            EstrogenProfile::Constant
-            | EstrogenProfile::Sham
-            | EstrogenProfile::AgeRelatedDecline => {}
+        out.push_str(&format!("profile = {}\n", quote(&self.estrogen.id)));
+        if let Some((key, value)) = &self.estrogen.setting {
+            out.push_str(&format!("{} = {}\n", bare_or_quoted(key), float(*value)));
         }
 
         for t in &self.treatments {
             out.push_str("\n[[treatment]]\n");
-            out.push_str(&format!("drug = {}\n", quote(t.drug.as_str())));
+            out.push_str(&format!("drug = {}\n", quote(&t.drug)));
             match t.dose {
                 DoseAmount::Mg(x) => out.push_str(&format!("dose_mg = {}\n", float(x))),
                 DoseAmount::MgPerKg(x) => out.push_str(&format!("dose_mg_per_kg = {}\n", float(x))),
@@ -744,8 +649,8 @@ fn or_list(items: &[&str]) -> String {
     }
 }
 
-fn route_list(drug: Drug) -> String {
-    let ids: Vec<&str> = drug.routes().iter().map(|r| r.as_str()).collect();
+fn route_list(drug: &DrugEntry) -> String {
+    let ids: Vec<&str> = drug.routes.iter().map(|r| r.route.as_str()).collect();
     or_list(&ids)
 }
 
@@ -760,50 +665,95 @@ impl Section<'_, '_, '_> {
             Some(value) => parse_id(self.ctx, &self.key(name), value).map(Some),
         }
     }
+
+    /// The catalogue entry named by the string at `name`, if the key is present.
+    fn entry<'c, T: Named>(&self, name: &str, kind: &str, entries: &'c [T]) -> Res<Option<&'c T>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(value) => parse_entry(self.ctx, &self.key(name), value, kind, entries).map(Some),
+        }
+    }
+}
+
+fn string_at<'v>(ctx: &Ctx<'_>, key: &str, value: &'v Value<'_>) -> Res<&'v str> {
+    match value.get_ref() {
+        DeValue::String(s) => Ok(s.as_ref()),
+        other => Err(ctx.err(
+            Some(&value.span()),
+            key,
+            format!("expected a string, found {}", type_name(other)),
+        )),
+    }
+}
+
+/// "unknown KIND "TEXT"; expected one of A, B; did you mean "X"?"
+fn unknown_id(text: &str, kind: &str, ids: &[&str], aliases: &[(&str, &str)]) -> String {
+    let mut message = format!(
+        "unknown {kind} {}; expected one of {}",
+        quote(text),
+        ids.join(", ")
+    );
+    if let Some(s) = suggest(text, ids.iter().copied(), aliases) {
+        message.push_str(&format!("; did you mean {}?", quote(s)));
+    }
+    message
 }
 
 fn parse_id<E: Id>(ctx: &Ctx<'_>, key: &str, value: &Value<'_>) -> Res<E> {
-    let text = match value.get_ref() {
-        DeValue::String(s) => s.as_ref(),
-        other => {
-            return Err(ctx.err(
-                Some(&value.span()),
-                key,
-                format!("expected a string, found {}", type_name(other)),
-            ))
-        }
-    };
+    let text = string_at(ctx, key, value)?;
     if let Some(v) = E::from_id(text) {
         return Ok(v);
     }
     let ids: Vec<&str> = E::all().iter().map(|v| v.id()).collect();
-    let mut message = format!(
-        "unknown {} {}; expected one of {}",
-        E::KIND,
-        quote(text),
-        ids.join(", ")
-    );
-    if let Some(s) = suggest(text, ids.iter().copied(), E::aliases()) {
-        message.push_str(&format!("; did you mean {}?", quote(s)));
-    }
-    Err(ctx.err(Some(&value.span()), key, message))
+    Err(ctx.err(
+        Some(&value.span()),
+        key,
+        unknown_id(text, E::KIND, &ids, E::aliases()),
+    ))
 }
 
-fn parse_scenario(root: &Section<'_, '_, '_>) -> Res<Scenario> {
+fn parse_entry<'c, T: Named>(
+    ctx: &Ctx<'_>,
+    key: &str,
+    value: &Value<'_>,
+    kind: &str,
+    entries: &'c [T],
+) -> Res<&'c T> {
+    let text = string_at(ctx, key, value)?;
+    if let Some(e) = entries.iter().find(|e| e.id() == text) {
+        return Ok(e);
+    }
+    Err(ctx.err(
+        Some(&value.span()),
+        key,
+        unknown_id(text, kind, &sorted_ids(entries), &alias_pairs(entries)),
+    ))
+}
+
+fn parse_scenario(root: &Section<'_, '_, '_>, catalogue: &Catalogue) -> Res<Scenario> {
     root.check_keys(&["subject", "estrogen", "treatment", "simulation"])?;
     let Some(subject) = root.sub_table("subject")? else {
         return Err(root.missing("subject", "missing required table [subject]"));
     };
-    let subject = parse_subject(&subject)?;
+    let subject = parse_subject(&subject, catalogue)?;
     let simulation = match root.sub_table("simulation")? {
         Some(section) => parse_simulation(&section)?,
         None => Simulation::default(),
     };
     let estrogen = match root.sub_table("estrogen")? {
-        Some(section) => parse_estrogen(&section, &subject, &simulation)?,
-        None => EstrogenProfile::default_for(subject.species, subject.sex),
+        Some(section) => parse_estrogen(&section, &subject, &simulation, catalogue)?,
+        None => EstrogenProfile::default_for(catalogue, subject.species, subject.sex)
+            .ok_or_else(|| {
+                root.missing(
+                    "estrogen",
+                    format!(
+                        "the model declares no default estrogen profile for a {} {}: give [estrogen] profile",
+                        subject.species, subject.sex
+                    ),
+                )
+            })?,
     };
-    let treatments = parse_treatments(root, &subject, &simulation)?;
+    let treatments = parse_treatments(root, &subject, &simulation, catalogue)?;
     Ok(Scenario {
         subject,
         estrogen,
@@ -812,7 +762,7 @@ fn parse_scenario(root: &Section<'_, '_, '_>) -> Res<Scenario> {
     })
 }
 
-fn parse_subject(s: &Section<'_, '_, '_>) -> Res<Subject> {
+fn parse_subject(s: &Section<'_, '_, '_>, catalogue: &Catalogue) -> Res<Subject> {
     s.check_keys(&[
         "species",
         "sex",
@@ -858,7 +808,7 @@ fn parse_subject(s: &Section<'_, '_, '_>) -> Res<Subject> {
         .positive("body_weight_kg")?
         .unwrap_or_else(|| Subject::default_body_weight_kg(species, sex));
 
-    let mut genotype = Vec::new();
+    let mut genotype: Vec<String> = Vec::new();
     if let Some(value) = s.get("genotype") {
         let DeValue::Array(items) = value.get_ref() else {
             return Err(s.value_err(
@@ -872,15 +822,15 @@ fn parse_subject(s: &Section<'_, '_, '_>) -> Res<Subject> {
         };
         for (i, item) in items.iter().enumerate() {
             let key = format!("{}[{i}]", s.key("genotype"));
-            let g: Genotype = parse_id(s.ctx, &key, item)?;
-            if genotype.contains(&g) {
+            let g = parse_entry(s.ctx, &key, item, "genotype", &catalogue.genotypes)?;
+            if genotype.contains(&g.id) {
                 return Err(s.ctx.err(
                     Some(&item.span()),
                     &key,
-                    format!("duplicate genotype {}", quote(g.as_str())),
+                    format!("duplicate genotype {}", quote(&g.id)),
                 ));
             }
-            genotype.push(g);
+            genotype.push(g.id.clone());
         }
     }
 
@@ -946,108 +896,135 @@ fn parse_simulation(s: &Section<'_, '_, '_>) -> Res<Simulation> {
     })
 }
 
+/// The plural of a sex, for messages ("females").
+fn sexes_word(sexes: &[Sex]) -> String {
+    let words: Vec<String> = sexes.iter().map(|s| format!("{s}s")).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    or_list(&words)
+}
+
 fn parse_estrogen(
     s: &Section<'_, '_, '_>,
     subject: &Subject,
     sim: &Simulation,
+    catalogue: &Catalogue,
 ) -> Res<EstrogenProfile> {
-    const MENOPAUSE_AGE: &str = "menopause_age_years";
-    const OVX_DAY: &str = "ovariectomy_day";
-    s.check_keys(&["profile", MENOPAUSE_AGE, OVX_DAY])?;
-    let ids: Vec<&str> = ProfileId::ALL.iter().map(|p| p.as_str()).collect();
-    let profile: ProfileId = s.id("profile")?.ok_or_else(|| {
-        s.missing(
-            "profile",
-            format!("missing required key; expected one of {}", ids.join(", ")),
-        )
-    })?;
+    let profiles = &catalogue.profiles;
+    // Every profile's setting key is a key of [estrogen].
+    let mut keys = vec!["profile"];
+    keys.extend(
+        profiles
+            .iter()
+            .filter_map(|p| p.setting.as_ref().map(|x| x.key.as_str())),
+    );
+    s.check_keys(&keys)?;
+    let profile = s
+        .entry("profile", "estrogen profile", profiles)?
+        .ok_or_else(|| {
+            s.missing(
+                "profile",
+                format!(
+                    "missing required key; expected one of {}",
+                    sorted_ids(profiles).join(", ")
+                ),
+            )
+        })?;
 
     // Keys that belong to another profile.
-    for (key, owner) in [
-        (MENOPAUSE_AGE, ProfileId::NaturalMenopause),
-        (OVX_DAY, ProfileId::Ovariectomy),
-    ] {
-        if profile != owner && s.get(key).is_some() {
+    for owner in profiles.iter().filter(|p| p.id != profile.id) {
+        let Some(key) = owner.setting.as_ref().map(|x| x.key.as_str()) else {
+            continue;
+        };
+        let own = profile.setting.as_ref().is_some_and(|x| x.key == key);
+        if !own && s.get(key).is_some() {
             return Err(s.err(
                 key,
                 format!(
                     "applies only to profile {}, not {}",
-                    quote(owner.as_str()),
-                    quote(profile.as_str())
+                    quote(&owner.id),
+                    quote(&profile.id)
                 ),
             ));
         }
     }
 
-    let female_only = |what: &str| {
-        s.err(
+    if !profile.sexes.contains(&subject.sex) {
+        let others: Vec<&str> = sorted_ids(profiles)
+            .into_iter()
+            .filter(|id| {
+                catalogue
+                    .profile(id)
+                    .is_some_and(|p| p.sexes.contains(&subject.sex))
+            })
+            .collect();
+        return Err(s.err(
             "profile",
             format!(
-                "{what} applies only to females; a male subject follows \"age_related_decline\" (or \"constant\", \"sham\")"
+                "{} applies only to {}; a {} subject follows {}",
+                profile.id,
+                sexes_word(&profile.sexes),
+                subject.sex,
+                or_list(&others)
             ),
-        )
-    };
-
-    match profile {
-        ProfileId::NaturalMenopause => {
-            if subject.sex == Sex::Male {
-                return Err(female_only("natural_menopause"));
-            }
-            let age = match s.positive(MENOPAUSE_AGE)? {
-                Some(age) => age,
-                None if subject.species == Species::Human => DEFAULT_MENOPAUSE_AGE_YEARS,
-                None => {
-                    return Err(s.missing(
-                        MENOPAUSE_AGE,
-                        "required for a mouse (the default of 51 years is for humans)",
-                    ))
-                }
-            };
-            Ok(EstrogenProfile::NaturalMenopause {
-                menopause_age_years: age,
-            })
-        }
-        ProfileId::Ovariectomy => {
-            if subject.sex == Sex::Male {
-                return Err(female_only("ovariectomy"));
-            }
-            let day = s
-                .non_negative(OVX_DAY)?
-                .ok_or_else(|| s.missing(OVX_DAY, "required for profile \"ovariectomy\""))?;
-            if day > sim.duration_days {
-                return Err(s.bad_value(
-                    OVX_DAY,
-                    &format!(
-                        "must be within the simulation (duration_days = {})",
-                        sim.duration_days
-                    ),
-                ));
-            }
-            Ok(EstrogenProfile::Ovariectomy { day })
-        }
-        ProfileId::Constant => Ok(EstrogenProfile::Constant),
-        ProfileId::Sham => Ok(EstrogenProfile::Sham),
-        ProfileId::AgeRelatedDecline => {
-            if subject.sex == Sex::Female {
-                return Err(s.err(
-                    "profile",
-                    "age_related_decline is the male course; a female subject uses natural_menopause, ovariectomy, constant or sham",
-                ));
-            }
-            Ok(EstrogenProfile::AgeRelatedDecline)
-        }
+        ));
     }
+
+    let Some(setting) = &profile.setting else {
+        return Ok(EstrogenProfile::new(&profile.id));
+    };
+    let key = setting.key.as_str();
+    let value = match setting.kind {
+        SettingKind::Age => s.positive(key)?,
+        SettingKind::Day => s.non_negative(key)?,
+    };
+    let value = match value.or_else(|| setting.default_for(subject.species)) {
+        Some(v) => v,
+        None => {
+            let defaults: Vec<String> = setting
+                .defaults
+                .iter()
+                .map(|(species, v)| format!("{} is for a {species}", short(*v)))
+                .collect();
+            let message = if defaults.is_empty() {
+                format!("required for profile {}", quote(&profile.id))
+            } else {
+                format!(
+                    "required for a {} (the default of {})",
+                    subject.species,
+                    defaults.join(", ")
+                )
+            };
+            return Err(s.missing(key, message));
+        }
+    };
+    if setting.kind == SettingKind::Day && value > sim.duration_days {
+        return Err(s.bad_value(
+            key,
+            &format!(
+                "must be within the simulation (duration_days = {})",
+                sim.duration_days
+            ),
+        ));
+    }
+    Ok(EstrogenProfile::with(&profile.id, key, value))
 }
 
 fn parse_treatments(
     root: &Section<'_, '_, '_>,
     subject: &Subject,
     sim: &Simulation,
+    catalogue: &Catalogue,
 ) -> Res<Vec<Treatment>> {
     match root.get("treatment") {
-        Some(value) => {
-            parse_treatment_array(root.ctx, value, "treatment", "treatment", subject, sim)
-        }
+        Some(value) => parse_treatment_array(
+            root.ctx,
+            value,
+            "treatment",
+            "treatment",
+            subject,
+            sim,
+            catalogue,
+        ),
         None => Ok(Vec::new()),
     }
 }
@@ -1061,6 +1038,7 @@ fn parse_treatment_array(
     header: &str,
     subject: &Subject,
     sim: &Simulation,
+    catalogue: &Catalogue,
 ) -> Res<Vec<Treatment>> {
     let DeValue::Array(items) = value.get_ref() else {
         return Err(ctx.err(
@@ -1083,12 +1061,17 @@ fn parse_treatment_array(
             ));
         };
         let section = Section::new(ctx, table, path, item.span());
-        treatments.push(parse_treatment(&section, subject, sim)?);
+        treatments.push(parse_treatment(&section, subject, sim, catalogue)?);
     }
     Ok(treatments)
 }
 
-fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation) -> Res<Treatment> {
+fn parse_treatment(
+    s: &Section<'_, '_, '_>,
+    subject: &Subject,
+    sim: &Simulation,
+    catalogue: &Catalogue,
+) -> Res<Treatment> {
     s.check_keys(&[
         "drug",
         "dose_mg",
@@ -1100,31 +1083,47 @@ fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation)
         "stop_day",
         "infusion_hours",
     ])?;
-    let drug: Drug = s.id("drug")?.ok_or_else(|| {
+    let drug = s.entry("drug", "drug", &catalogue.drugs)?.ok_or_else(|| {
         s.missing(
             "drug",
-            "missing required key; expected a drug id or \"exercise\"",
+            format!(
+                "missing required key; expected one of {}",
+                sorted_ids(&catalogue.drugs).join(", ")
+            ),
         )
     })?;
+    let id = drug.id.as_str();
+    if !drug.species.contains(&subject.species) {
+        return Err(s.bad_value_at(
+            "drug",
+            format!("{id} is not modelled in the {}", subject.species),
+        ));
+    }
 
     // Dose or intensity.
-    let dose = if drug.is_exercise() {
+    let dose = if drug.is_intensity() {
         for key in ["dose_mg", "dose_mg_per_kg"] {
             if s.get(key).is_some() {
-                return Err(s.err(key, "exercise takes `intensity` (>= 0), not a dose"));
+                return Err(s.err(key, format!("{id} takes `intensity` (>= 0), not a dose")));
             }
         }
         let intensity = s
             .non_negative("intensity")?
-            .ok_or_else(|| s.missing("intensity", "exercise needs an intensity (>= 0)"))?;
+            .ok_or_else(|| s.missing("intensity", format!("{id} needs an intensity (>= 0)")))?;
         DoseAmount::Intensity(intensity)
     } else {
         if s.get("intensity").is_some() {
+            let given_as: Vec<&str> = catalogue
+                .drugs
+                .iter()
+                .filter(|d| d.is_intensity())
+                .map(|d| d.id.as_str())
+                .collect();
             return Err(s.err(
                 "intensity",
                 format!(
-                    "applies only to exercise; {} takes dose_mg or dose_mg_per_kg",
-                    drug
+                    "applies only to {}; {id} takes dose_mg or dose_mg_per_kg",
+                    or_list(&given_as)
                 ),
             ));
         }
@@ -1148,32 +1147,34 @@ fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation)
     };
 
     // Route.
-    let route = if drug.is_exercise() {
+    let regimen = if drug.is_intensity() {
         if s.get("route").is_some() {
-            return Err(s.err("route", "exercise takes no route"));
+            return Err(s.err("route", format!("{id} takes no route")));
         }
         None
     } else {
-        let allowed = drug.routes();
         match s.id::<Route>("route")? {
-            Some(route) if allowed.contains(&route) => Some(route),
-            Some(route) => {
-                return Err(s.bad_value_at(
-                    "route",
-                    format!("{drug} is given {}, found {route}", route_list(drug)),
-                ))
-            }
-            None => match allowed {
-                [only] => Some(*only),
+            Some(route) => match drug.regimen(route) {
+                Some(r) => Some(r),
+                None => {
+                    return Err(s.bad_value_at(
+                        "route",
+                        format!("{id} is given {}, found {route}", route_list(drug)),
+                    ))
+                }
+            },
+            None => match drug.routes.as_slice() {
+                [only] => Some(only),
                 _ => {
                     return Err(s.missing(
                         "route",
-                        format!("missing route: {drug} is given {}", route_list(drug)),
+                        format!("missing route: {id} is given {}", route_list(drug)),
                     ))
                 }
             },
         }
     };
+    let route = regimen.map(|r| r.route);
 
     // Timing.
     let start_day = s.non_negative("start_day")?.unwrap_or(0.0);
@@ -1186,11 +1187,11 @@ fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation)
             ),
         ));
     }
-    let every_days = if drug.is_exercise() {
+    let every_days = if drug.is_intensity() {
         if s.get("every_days").is_some() {
             return Err(s.err(
                 "every_days",
-                "not allowed for exercise, which runs continuously from start_day to stop_day",
+                format!("not allowed for {id}, which runs continuously from start_day to stop_day"),
             ));
         }
         None
@@ -1206,7 +1207,9 @@ fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation)
             ));
         }
     }
-    check_regimen(s, subject, drug, route, dose, every_days)?;
+    if let Some(regimen) = regimen {
+        check_regimen(s, subject, id, regimen, dose, every_days)?;
+    }
     if let Some(every) = every_days {
         let end = stop_day.unwrap_or(sim.duration_days).min(sim.duration_days);
         #[allow(clippy::cast_precision_loss)]
@@ -1235,7 +1238,7 @@ fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation)
     }
 
     Ok(Treatment {
-        drug,
+        drug: drug.id.clone(),
         dose,
         route,
         start_day,
@@ -1245,281 +1248,18 @@ fn parse_treatment(s: &Section<'_, '_, '_>, subject: &Subject, sim: &Simulation)
     })
 }
 
-// ---------------------------------------------------------------------------
-// Regimens: the usual dose and the limits a treatment is checked against
-// ---------------------------------------------------------------------------
-
-/// Mouse-to-human dose conversion by body surface area: a mouse dose in mg/kg
-/// is about 12.3 times the human one (FDA 2005 guidance on the maximum safe
-/// starting dose, Table 1: Km 3 for the mouse, 37 for the adult human).
-pub const MOUSE_PER_HUMAN_MG_PER_KG: f64 = 37.0 / 3.0;
-/// The adult body weight the usual human doses are written for.
-pub const REFERENCE_ADULT_KG: f64 = 70.0;
-/// A single dose above this multiple of the usual one is refused.
-pub const MAX_DOSE_MULTIPLE: f64 = 10.0;
-
-/// The usual single dose of a regimen.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum UsualDose {
-    /// An adult human dose in mg (mouse doses are scaled by body surface area).
-    HumanMg(f64),
-    /// A mouse dose in mg/kg, for drugs with no human regimen (human doses are
-    /// scaled by body surface area).
-    MouseMgPerKg(f64),
-}
-
-/// The usual regimen of a drug by one route, and the shortest dosing interval
-/// a scenario may give it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Regimen {
-    pub drug: Drug,
-    pub route: Route,
-    pub usual_dose: UsualDose,
-    /// The usual dosing interval in days.
-    pub usual_every_days: f64,
-    /// A shorter `every_days` is an error: the drug is not given that often.
-    pub min_every_days: f64,
-    /// Why the minimum interval is what it is.
-    pub why: &'static str,
-}
-
-const fn regimen(
-    drug: Drug,
-    route: Route,
-    usual_dose: UsualDose,
-    usual_every_days: f64,
-    min_every_days: f64,
-    why: &'static str,
-) -> Regimen {
-    Regimen {
-        drug,
-        route,
-        usual_dose,
-        usual_every_days,
-        min_every_days,
-        why,
-    }
-}
-
-/// Every drug and route of the contract with its usual regimen (SYSTEM.md's
-/// table) and its minimum dosing interval. Exercise has no regimen.
-pub const REGIMENS: &[Regimen] = {
-    use Drug::*;
-    use Route::*;
-    use UsualDose::{HumanMg, MouseMgPerKg};
-    &[
-        regimen(
-            Estradiol,
-            Oral,
-            HumanMg(1.0),
-            1.0,
-            0.5,
-            "a daily tablet, at most split in two",
-        ),
-        regimen(
-            Estradiol,
-            Transdermal,
-            HumanMg(0.05),
-            1.0,
-            0.5,
-            "the amount a patch delivers per day",
-        ),
-        regimen(Raloxifene, Oral, HumanMg(60.0), 1.0, 0.5, "a daily tablet"),
-        regimen(
-            Testosterone,
-            Transdermal,
-            HumanMg(50.0),
-            1.0,
-            0.5,
-            "a daily gel",
-        ),
-        regimen(
-            Testosterone,
-            Intramuscular,
-            HumanMg(100.0),
-            7.0,
-            3.0,
-            "an oily depot that releases over days",
-        ),
-        regimen(
-            Alendronate,
-            Oral,
-            HumanMg(70.0),
-            7.0,
-            1.0,
-            "at most one tablet a day (10 mg daily or 70 mg weekly)",
-        ),
-        regimen(
-            ZoledronicAcid,
-            Intravenous,
-            HumanMg(5.0),
-            DAYS_PER_YEAR,
-            30.0,
-            "a yearly infusion; repeat infusions within a month are not given",
-        ),
-        regimen(
-            Denosumab,
-            Subcutaneous,
-            HumanMg(60.0),
-            182.0,
-            7.0,
-            "a 6-monthly antibody",
-        ),
-        regimen(
-            Teriparatide,
-            Subcutaneous,
-            HumanMg(0.02),
-            1.0,
-            0.5,
-            "a daily injection",
-        ),
-        regimen(
-            Romosozumab,
-            Subcutaneous,
-            HumanMg(210.0),
-            30.4375,
-            7.0,
-            "a monthly antibody",
-        ),
-        regimen(
-            AntiTnf,
-            Subcutaneous,
-            HumanMg(50.0),
-            7.0,
-            3.0,
-            "a weekly injection (or half of it twice a week)",
-        ),
-        regimen(
-            EvBiogenesisInhibitor,
-            Intraperitoneal,
-            MouseMgPerKg(2.5),
-            2.0,
-            1.0,
-            "at most daily in mice",
-        ),
-        regimen(
-            EvBiogenesisInhibitor,
-            Oral,
-            MouseMgPerKg(2.5),
-            2.0,
-            1.0,
-            "at most daily in mice",
-        ),
-        regimen(
-            EvNeutralizingAntibody,
-            Intravenous,
-            MouseMgPerKg(10.0),
-            7.0,
-            2.0,
-            "a weekly antibody",
-        ),
-        regimen(
-            EvNeutralizingAntibody,
-            Intraperitoneal,
-            MouseMgPerKg(10.0),
-            7.0,
-            2.0,
-            "a weekly antibody",
-        ),
-        regimen(
-            Senolytic,
-            Oral,
-            HumanMg(100.0),
-            1.0,
-            1.0,
-            "intermittent, at most daily (2 consecutive days every 28 days)",
-        ),
-        regimen(
-            CalciumVitaminD,
-            Oral,
-            HumanMg(1000.0),
-            1.0,
-            0.25,
-            "a daily supplement, at most split in four",
-        ),
-    ]
-};
-
-impl Regimen {
-    /// The usual regimen of `drug` by `route`; `None` for exercise.
-    pub fn of(drug: Drug, route: Route) -> Option<&'static Regimen> {
-        REGIMENS.iter().find(|r| r.drug == drug && r.route == route)
-    }
-
-    /// The usual single dose in mg/kg for `species`.
-    pub fn usual_mg_per_kg(&self, species: Species) -> f64 {
-        let human = match self.usual_dose {
-            UsualDose::HumanMg(mg) => mg / REFERENCE_ADULT_KG,
-            UsualDose::MouseMgPerKg(x) => x / MOUSE_PER_HUMAN_MG_PER_KG,
-        };
-        match species {
-            Species::Human => human,
-            Species::Mouse => human * MOUSE_PER_HUMAN_MG_PER_KG,
-        }
-    }
-
-    /// The usual single dose in mg for a subject of `species` weighing
-    /// `body_weight_kg` (an adult human's is the usual dose itself, whatever
-    /// the weight).
-    pub fn usual_mg(&self, species: Species, body_weight_kg: f64) -> f64 {
-        match (species, self.usual_dose) {
-            (Species::Human, UsualDose::HumanMg(mg)) => mg,
-            _ => self.usual_mg_per_kg(species) * body_weight_kg,
-        }
-    }
-
-    /// The usual regimen in words, e.g. "210 mg every 30.4 days".
-    pub fn describe(&self) -> String {
-        let dose = match self.usual_dose {
-            UsualDose::HumanMg(mg) => format!("{} mg", short(mg)),
-            UsualDose::MouseMgPerKg(x) => format!("mouse {} mg/kg", short(x)),
-        };
-        let every = if self.usual_every_days == 1.0 {
-            "every day".to_string()
-        } else {
-            format!("every {} days", short(self.usual_every_days))
-        };
-        format!("{dose} {} {every}", self.route)
-    }
-
-    /// The usual dose for this species, in words.
-    fn usual_for(&self, species: Species, body_weight_kg: f64) -> String {
-        match (species, self.usual_dose) {
-            (Species::Human, UsualDose::HumanMg(mg)) => format!("{} mg", short(mg)),
-            (Species::Mouse, UsualDose::MouseMgPerKg(x)) => format!("{} mg/kg", short(x)),
-            _ => format!(
-                "{} mg/kg ({} mg at {} kg), scaled by body surface area from {}",
-                short(self.usual_mg_per_kg(species)),
-                short(self.usual_mg(species, body_weight_kg)),
-                short(body_weight_kg),
-                self.describe()
-            ),
-        }
-    }
-}
-
-/// A number with at most 3 significant decimals, without trailing zeros.
-fn short(x: f64) -> String {
-    let s = format!("{x:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
-}
-
-/// The regimen checks of one treatment: the dosing interval against the
-/// drug's minimum, the dose against ten times the usual single dose for the
-/// subject's species. `dose_mg_per_kg` is allowed for humans too (it is
-/// converted with the body weight and checked like a dose in mg).
+/// The regimen checks of one treatment: the dosing interval against the drug's minimum, the
+/// dose against the route's largest multiple of the usual single dose for the subject's
+/// species. `dose_mg_per_kg` is allowed for humans too (it is converted with the body weight
+/// and checked like a dose in mg).
 fn check_regimen(
     s: &Section<'_, '_, '_>,
     subject: &Subject,
-    drug: Drug,
-    route: Option<Route>,
+    drug: &str,
+    regimen: &Regimen,
     dose: DoseAmount,
     every_days: Option<f64>,
 ) -> Res<()> {
-    let Some(regimen) = route.and_then(|r| Regimen::of(drug, r)) else {
-        return Ok(());
-    };
     if let Some(every) = every_days {
         if every < regimen.min_every_days {
             return Err(s.bad_value(
@@ -1540,12 +1280,12 @@ fn check_regimen(
         DoseAmount::Intensity(_) => return Ok(()),
     };
     let usual = regimen.usual_mg(subject.species, subject.body_weight_kg);
-    if mg > MAX_DOSE_MULTIPLE * usual {
+    if mg > regimen.max_dose_multiple * usual {
         return Err(s.bad_value(
             key,
             &format!(
                 "is more than {} times the usual single dose of {drug} for a {} ({}): check the units (mg, not ug) or the dose",
-                short(MAX_DOSE_MULTIPLE),
+                short(regimen.max_dose_multiple),
                 subject.species,
                 regimen.usual_for(subject.species, subject.body_weight_kg)
             ),
@@ -1579,15 +1319,16 @@ pub fn embedded_simulation(root: &Section<'_, '_, '_>) -> Result<Simulation, Sce
 
 /// The `treatment` array of the `index`-th table of the root array of tables `array`
 /// (written `[[array.treatment]]`), each entry with the keys and checks of a scenario's
-/// `[[treatment]]`; errors name keys as `array[index].treatment[j].KEY`. Empty when the
-/// table has no treatments or does not exist. Regimens are checked for `subject` (species and
-/// body weight decide the usual dose).
+/// `[[treatment]]` against `catalogue`; errors name keys as `array[index].treatment[j].KEY`.
+/// Empty when the table has no treatments or does not exist. Regimens are checked for
+/// `subject` (species and body weight decide the usual dose).
 pub fn embedded_treatments(
     root: &Section<'_, '_, '_>,
     array: &str,
     index: usize,
     subject: &Subject,
     simulation: &Simulation,
+    catalogue: &Catalogue,
 ) -> Result<Vec<Treatment>, ScenarioError> {
     let Some(DeValue::Array(tables)) = root.get(array).map(|v| v.get_ref()) else {
         return Ok(Vec::new());
@@ -1605,6 +1346,7 @@ pub fn embedded_treatments(
         &format!("{array}.treatment"),
         subject,
         simulation,
+        catalogue,
     )
 }
 
@@ -1633,7 +1375,7 @@ mod tests {
     #[test]
     fn dose_days_is_exact() {
         let t = Treatment {
-            drug: Drug::Denosumab,
+            drug: "denosumab".into(),
             dose: DoseAmount::Mg(60.0),
             route: Some(Route::Subcutaneous),
             start_day: 0.0,
@@ -1668,7 +1410,7 @@ mod tests {
         assert!(days.iter().all(|&d| d <= 0.3));
         // Exercise has a period, not doses.
         let exercise = Treatment {
-            drug: Drug::Exercise,
+            drug: "exercise".into(),
             dose: DoseAmount::Intensity(1.0),
             route: None,
             every_days: None,
@@ -1690,7 +1432,7 @@ mod tests {
     #[test]
     fn dose_mg_scales_by_weight() {
         let t = Treatment {
-            drug: Drug::EvBiogenesisInhibitor,
+            drug: "ev_biogenesis_inhibitor".into(),
             dose: DoseAmount::MgPerKg(2.5),
             route: Some(Route::Intraperitoneal),
             start_day: 0.0,
@@ -1701,7 +1443,7 @@ mod tests {
         let mg = t.dose_mg(0.022).unwrap_or(f64::NAN);
         assert!((mg - 0.055).abs() < 1e-12);
         let exercise = Treatment {
-            drug: Drug::Exercise,
+            drug: "exercise".into(),
             dose: DoseAmount::Intensity(1.0),
             route: None,
             ..t
@@ -1720,9 +1462,7 @@ mod tests {
         assert!(s.subject.parameters.is_empty());
         assert_eq!(
             s.estrogen,
-            EstrogenProfile::NaturalMenopause {
-                menopause_age_years: 51.0
-            }
+            EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0)
         );
         assert!(s.treatments.is_empty());
         assert_eq!(s.simulation.duration_days, 10957.5);
@@ -1737,9 +1477,7 @@ mod tests {
         assert_eq!(s.subject.body_weight_kg, 70.0);
         assert_eq!(
             s.estrogen,
-            EstrogenProfile::NaturalMenopause {
-                menopause_age_years: 51.0
-            }
+            EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0)
         );
         assert_eq!(
             s.simulation,
@@ -1750,16 +1488,16 @@ mod tests {
             }
         );
         let man = parse("[subject]\nspecies=\"human\"\nsex=\"male\"\nage_years=60\n").unwrap();
-        assert_eq!(man.estrogen, EstrogenProfile::AgeRelatedDecline);
+        assert_eq!(man.estrogen, EstrogenProfile::new("age_related_decline"));
         assert_eq!(man.subject.body_weight_kg, 85.0);
         let mouse = parse("[subject]\nspecies=\"mouse\"\nsex=\"female\"\nage_weeks=16\n").unwrap();
-        assert_eq!(mouse.estrogen, EstrogenProfile::Sham);
+        assert_eq!(mouse.estrogen, EstrogenProfile::new("sham"));
         assert_eq!(mouse.subject.body_weight_kg, 0.022);
         assert_eq!(mouse.subject.age_years, 16.0 * 7.0 / 365.25);
         let male_mouse =
             parse("[subject]\nspecies=\"mouse\"\nsex=\"male\"\nage_weeks=16\n").unwrap();
         assert_eq!(male_mouse.subject.body_weight_kg, 0.028);
-        assert_eq!(male_mouse.estrogen, EstrogenProfile::Sham);
+        assert_eq!(male_mouse.estrogen, EstrogenProfile::new("sham"));
         // A short simulation gets a short default output interval.
         let short = parse(&format!("{WOMAN}[simulation]\nduration_days = 7\n")).unwrap();
         assert_eq!(short.simulation.output_every_days, 7.0);
@@ -1794,7 +1532,7 @@ mod tests {
         .to_string();
         assert_eq!(e.line, Some(8));
         assert!(
-            shown.starts_with("trial.toml:8: `treatment[0].drug`: unknown drug \"denosumb\"; expected one of estradiol, raloxifene, "),
+            shown.starts_with("trial.toml:8: `treatment[0].drug`: unknown drug \"denosumb\"; expected one of alendronate, anti_tnf, "),
             "{shown}"
         );
         assert!(shown.ends_with("; did you mean \"denosumab\"?"), "{shown}");
@@ -1876,18 +1614,22 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        let drugs = Drug::ALL.iter().map(|d| d.as_str());
+        let c = Catalogue::builtin();
+        let drugs = sorted_ids(&c.drugs);
+        let aliases = alias_pairs(&c.drugs);
         assert_eq!(
-            suggest("zoledronate", drugs.clone(), Drug::aliases()),
+            suggest("zoledronate", drugs.iter().copied(), &aliases),
             Some("zoledronic_acid")
         );
         assert_eq!(
-            suggest("Denosumab", drugs.clone(), Drug::aliases()),
+            suggest("Denosumab", drugs.iter().copied(), &aliases),
             Some("denosumab")
         );
-        assert_eq!(suggest("xyzzy", drugs, Drug::aliases()), None);
-        let g = Genotype::ALL.iter().map(|d| d.as_str());
-        assert_eq!(suggest("TNF-KO", g, &[]), Some("tnf_knockout"));
+        assert_eq!(suggest("xyzzy", drugs.iter().copied(), &aliases), None);
+        assert_eq!(
+            suggest("TNF-KO", sorted_ids(&c.genotypes), &[]),
+            Some("tnf_knockout")
+        );
         assert_eq!(
             suggest(
                 "iv",
@@ -1896,18 +1638,15 @@ mod tests {
             ),
             Some("intravenous")
         );
+        // An alias of the catalogue is suggested in the message.
+        let e = err(&format!(
+            "{WOMAN}[[treatment]]\ndrug = \"prolia\"\ndose_mg = 60\n"
+        ));
+        assert!(e.message.ends_with("did you mean \"denosumab\"?"), "{e}");
     }
 
     #[test]
     fn ids_round_trip() {
-        for d in Drug::ALL {
-            assert_eq!(Drug::from_id(d.as_str()), Some(*d));
-            assert_eq!(d.to_string(), d.as_str());
-            assert_eq!(d.routes().is_empty(), d.is_exercise());
-        }
-        for g in Genotype::ALL {
-            assert_eq!(Genotype::from_id(g.as_str()), Some(*g));
-        }
         fn aliases_are_valid<E: Id>() {
             for (alias, target) in E::aliases() {
                 assert!(E::from_id(target).is_some(), "{alias} -> {target}");
@@ -1916,46 +1655,37 @@ mod tests {
         }
         aliases_are_valid::<Species>();
         aliases_are_valid::<Sex>();
-        aliases_are_valid::<Genotype>();
         aliases_are_valid::<Route>();
-        aliases_are_valid::<Drug>();
-        aliases_are_valid::<ProfileId>();
-        assert_eq!(Genotype::ALL.len(), 8);
-        assert_eq!(Drug::ALL.len(), 14);
         assert_eq!(Route::ALL.len(), 6);
+        for r in Route::ALL {
+            assert_eq!(Route::from_id(r.as_str()), Some(*r));
+            assert_eq!(r.to_string(), r.as_str());
+        }
     }
 
     #[test]
     fn every_drug_route_has_a_regimen_and_the_usual_one_parses() {
-        for drug in Drug::ALL {
-            for route in drug.routes() {
-                let r = Regimen::of(*drug, *route)
-                    .unwrap_or_else(|| panic!("no regimen for {drug} {route}"));
+        for drug in &Catalogue::builtin().drugs {
+            assert_eq!(drug.routes.is_empty(), drug.is_intensity(), "{}", drug.id);
+            for r in &drug.routes {
                 assert!(r.min_every_days > 0.0 && r.min_every_days <= r.usual_every_days);
                 for (species, sex) in [(Species::Human, Sex::Female), (Species::Mouse, Sex::Male)] {
                     let weight = Subject::default_body_weight_kg(species, sex);
                     let mg = r.usual_mg(species, weight);
                     let text = format!(
-                        "[subject]\nspecies = \"{species}\"\nsex = \"{sex}\"\nage_years = 60\n\n[[treatment]]\ndrug = \"{drug}\"\nroute = \"{route}\"\ndose_mg = {mg:?}\nevery_days = {:?}\n",
-                        r.usual_every_days
+                        "[subject]\nspecies = \"{species}\"\nsex = \"{sex}\"\nage_years = 60\n\n[[treatment]]\ndrug = \"{}\"\nroute = \"{}\"\ndose_mg = {mg:?}\nevery_days = {:?}\n",
+                        drug.id, r.route, r.usual_every_days
                     );
                     assert!(
                         parse(&text).is_ok(),
-                        "{drug} {route}: {text}\n{:?}",
+                        "{} {}: {text}\n{:?}",
+                        drug.id,
+                        r.route,
                         parse(&text)
                     );
                 }
             }
         }
-        assert_eq!(
-            REGIMENS.len(),
-            Drug::ALL.iter().map(|d| d.routes().len()).sum::<usize>()
-        );
-        // Body-surface-area scaling: the mouse gets ~12 times the human dose per kg.
-        let r = Regimen::of(Drug::AntiTnf, Route::Subcutaneous).expect("anti_tnf");
-        assert!((r.usual_mg_per_kg(Species::Mouse) - 50.0 / 70.0 * 37.0 / 3.0).abs() < 1e-12);
-        assert_eq!(r.usual_mg(Species::Human, 120.0), 50.0);
-        assert_eq!(r.describe(), "50 mg subcutaneous every 7 days");
     }
 
     #[test]
@@ -2015,6 +1745,14 @@ mod tests {
         ]
     }
 
+    fn genotype_ids() -> Vec<String> {
+        Catalogue::builtin()
+            .genotypes
+            .iter()
+            .map(|g| g.id.clone())
+            .collect()
+    }
+
     fn subject() -> impl Strategy<Value = Subject> {
         (
             prop::sample::select(Species::ALL.to_vec()),
@@ -2025,8 +1763,7 @@ mod tests {
                 (0u32..500).prop_map(|w| f64::from(w) * 7.0 / 365.25)
             ],
             prop_oneof![1e-3..300.0f64, Just(0.022)],
-            prop::sample::subsequence(Genotype::ALL.to_vec(), 0..=Genotype::ALL.len())
-                .prop_shuffle(),
+            prop::sample::subsequence(genotype_ids(), 0..=genotype_ids().len()).prop_shuffle(),
             prop::collection::btree_map(
                 prop_oneof!["[a-z_][a-z0-9_]{0,20}", any::<String>(),],
                 finite(),
@@ -2062,32 +1799,34 @@ mod tests {
             })
     }
 
+    /// Any profile of the catalogue that applies to `sex`, with a valid setting.
     fn estrogen(sex: Sex, duration: f64) -> BoxedStrategy<EstrogenProfile> {
-        match sex {
-            Sex::Female => prop_oneof![
-                (1e-3..100.0f64).prop_map(|a| EstrogenProfile::NaturalMenopause {
-                    menopause_age_years: a
-                }),
-                (0.0..=duration).prop_map(|day| EstrogenProfile::Ovariectomy { day }),
-                Just(EstrogenProfile::Constant),
-                Just(EstrogenProfile::Sham),
-            ]
-            .boxed(),
-            Sex::Male => prop_oneof![
-                Just(EstrogenProfile::AgeRelatedDecline),
-                Just(EstrogenProfile::Constant),
-                Just(EstrogenProfile::Sham),
-            ]
-            .boxed(),
-        }
+        let profiles: Vec<_> = Catalogue::builtin()
+            .profiles
+            .iter()
+            .filter(|p| p.sexes.contains(&sex))
+            .cloned()
+            .collect();
+        (prop::sample::select(profiles), 0.0..1.0f64)
+            .prop_map(move |(p, u)| match &p.setting {
+                None => EstrogenProfile::new(&p.id),
+                Some(s) => {
+                    let value = match s.kind {
+                        SettingKind::Age => 1e-3 + u * 100.0,
+                        SettingKind::Day => u * duration,
+                    };
+                    EstrogenProfile::with(&p.id, &s.key, value)
+                }
+            })
+            .boxed()
     }
 
     /// A treatment that passes the regimen checks for this subject: the
-    /// interval no shorter than the drug's minimum, the dose below ten times
-    /// the usual one.
+    /// interval no shorter than the drug's minimum, the dose below the largest
+    /// multiple of the usual one.
     fn treatment(duration: f64, species: Species, weight: f64) -> impl Strategy<Value = Treatment> {
         (
-            prop::sample::select(Drug::ALL.to_vec()),
+            prop::sample::select(Catalogue::builtin().drugs.clone()),
             0.0..=duration,
             prop::option::of(0.0..400.0f64),
             prop::option::of(0.0..5000.0f64),
@@ -2098,9 +1837,9 @@ mod tests {
         )
             .prop_map(
                 move |(drug, start_day, every, stop_extra, share, per_kg, route_ix, infusion)| {
-                    if drug.is_exercise() {
+                    if drug.is_intensity() {
                         return Treatment {
-                            drug,
+                            drug: drug.id.clone(),
                             dose: DoseAmount::Intensity(share * 3.0),
                             route: None,
                             start_day,
@@ -2109,11 +1848,10 @@ mod tests {
                             infusion_hours: None,
                         };
                     }
-                    let route = route_ix.get(drug.routes());
-                    let regimen =
-                        Regimen::of(drug, *route).expect("every drug route has a regimen");
+                    let regimen = route_ix.get(&drug.routes);
+                    let route = regimen.route;
                     let every = every.map(|e| e + regimen.min_every_days);
-                    let limit = MAX_DOSE_MULTIPLE * regimen.usual_mg(species, weight);
+                    let limit = regimen.max_dose_multiple * regimen.usual_mg(species, weight);
                     let infusion_hours = match (route, infusion) {
                         (Route::Intravenous, Some(h)) if every.is_none_or(|e| h / 24.0 <= e) => {
                             Some(h)
@@ -2121,13 +1859,13 @@ mod tests {
                         _ => None,
                     };
                     Treatment {
-                        drug,
+                        drug: drug.id.clone(),
                         dose: if per_kg {
                             DoseAmount::MgPerKg(share * limit / weight)
                         } else {
                             DoseAmount::Mg(share * limit)
                         },
-                        route: Some(*route),
+                        route: Some(route),
                         start_day,
                         every_days: every,
                         stop_day: stop_extra.map(|x| start_day + x),

@@ -292,7 +292,7 @@ impl<'c, 't, 'i> Section<'c, 't, 'i> {
         Ok(Some(x))
     }
 
-    /// "`<rule>`, found <what the file says>", at the value.
+    /// "`RULE`, found WHAT THE FILE SAYS", at the value.
     pub fn bad_value(&self, name: &str, rule: &str) -> ScenarioError {
         match self.get(name) {
             Some(value) => {

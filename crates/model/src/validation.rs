@@ -21,8 +21,8 @@ use serde::Deserialize;
 
 use crate::builtin::{kernel, model};
 use crate::scenario::{
-    DoseAmount, Drug, EstrogenProfile, Genotype, Route, Scenario, Sex, Simulation, Species,
-    Subject, Treatment, DAYS_PER_YEAR, DEFAULT_MENOPAUSE_AGE_YEARS,
+    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Simulation, Species, Subject, Treatment,
+    DAYS_PER_YEAR, DEFAULT_MENOPAUSE_AGE_YEARS,
 };
 
 /// The target file, as shipped in the repository.
@@ -435,9 +435,7 @@ fn human(sex: Sex, age_years: f64, estrogen: EstrogenProfile, years: f64, every:
 }
 
 fn natural_menopause() -> EstrogenProfile {
-    EstrogenProfile::NaturalMenopause {
-        menopause_age_years: FMP,
-    }
+    EstrogenProfile::with("natural_menopause", "menopause_age_years", FMP)
 }
 
 /// A woman with natural menopause at the FMP, from the premenopausal steady state.
@@ -455,7 +453,7 @@ fn man(age_years: f64, years: f64) -> Scenario {
     human(
         Sex::Male,
         age_years,
-        EstrogenProfile::AgeRelatedDecline,
+        EstrogenProfile::new("age_related_decline"),
         years,
         MONTH_DAYS,
     )
@@ -464,7 +462,7 @@ fn man(age_years: f64, years: f64) -> Scenario {
 fn female_mouse(
     age_weeks: f64,
     estrogen: EstrogenProfile,
-    genotype: Vec<Genotype>,
+    genotype: Vec<String>,
     days: f64,
 ) -> Scenario {
     Scenario {
@@ -599,7 +597,7 @@ fn min_max(ys: &[f64]) -> (f64, f64) {
 fn e1(t: &Target) -> Result<Finding, String> {
     let band = t.band("mean estradiol")?;
     let mut means = Vec::new();
-    for profile in [natural_menopause(), EstrogenProfile::Constant] {
+    for profile in [natural_menopause(), EstrogenProfile::new("constant")] {
         let run = simulate(&human(
             Sex::Female,
             WOMAN_START_AGE,
@@ -926,20 +924,20 @@ fn f3(t: &Target) -> Result<Finding, String> {
 /// given day.
 fn ovariectomy_pair(
     t: &Target,
-    genotype: Vec<Genotype>,
+    genotype: Vec<String>,
     columns: &[&str],
 ) -> Result<Vec<(f64, f64)>, String> {
     let age_weeks = t.constant("age_weeks")?;
     let days = t.constant("days_after_surgery")?;
     let sham = simulate(&female_mouse(
         age_weeks,
-        EstrogenProfile::Sham,
+        EstrogenProfile::new("sham"),
         genotype.clone(),
         days,
     ))?;
     let ovx = simulate(&female_mouse(
         age_weeks,
-        EstrogenProfile::Ovariectomy { day: 0.0 },
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
         genotype,
         days,
     ))?;
@@ -966,7 +964,7 @@ fn o2(t: &Target) -> Result<Finding, String> {
     let max_fraction = t.constant("max_knockout_loss_fraction")?;
     let cols = ["tnf_producing_t_cells", "trabecular_bv_tv"];
     let wild = ovariectomy_pair(t, Vec::new(), &cols)?;
-    let knockout = ovariectomy_pair(t, vec![Genotype::TnfKnockout], &cols)?;
+    let knockout = ovariectomy_pair(t, vec!["tnf_knockout".to_string()], &cols)?;
     let t_cells = wild[0].1 / wild[0].0;
     let loss = |(sham, ovx): (f64, f64)| 100.0 * (sham - ovx) / sham;
     let (wild_loss, ko_loss) = (loss(wild[1]), loss(knockout[1]));
@@ -991,15 +989,15 @@ const WEEKS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0 / 7.0;
 
 /// An intact female mouse from `start_weeks` of age for `days`, with monthly output.
 fn intact_mouse(start_weeks: f64, days: f64) -> Scenario {
-    let mut sc = female_mouse(start_weeks, EstrogenProfile::Sham, Vec::new(), days);
+    let mut sc = female_mouse(start_weeks, EstrogenProfile::new("sham"), Vec::new(), days);
     sc.simulation.output_every_days = MONTH_DAYS.min(days);
     sc
 }
 
 /// A dose per kg every `every` days from day 0 to the end.
-fn per_kg(drug: Drug, route: Route, mg_per_kg: f64, every: f64) -> Treatment {
+fn per_kg(drug: &str, route: Route, mg_per_kg: f64, every: f64) -> Treatment {
     Treatment {
-        drug,
+        drug: drug.to_string(),
         dose: DoseAmount::MgPerKg(mg_per_kg),
         route: Some(route),
         start_day: 0.0,
@@ -1036,7 +1034,7 @@ fn o3(t: &Target) -> Result<Finding, String> {
     let vehicle_scenario = intact_mouse(start, span);
     let mut treated_scenario = vehicle_scenario.clone();
     treated_scenario.treatments = vec![per_kg(
-        Drug::Senolytic,
+        "senolytic",
         Route::Oral,
         t.constant("senolytic_mg_per_kg")?,
         t.constant("senolytic_every_days")?,
@@ -1099,7 +1097,7 @@ fn o5(t: &Target) -> Result<Finding, String> {
         sc.simulation.output_every_days = 7.0;
         if treated {
             sc.treatments = vec![per_kg(
-                Drug::EvBiogenesisInhibitor,
+                "ev_biogenesis_inhibitor",
                 Route::Intraperitoneal,
                 t.constant("inhibitor_mg_per_kg")?,
                 t.constant("inhibitor_every_days")?,
@@ -1107,9 +1105,15 @@ fn o5(t: &Target) -> Result<Finding, String> {
         }
         simulate(&sc)
     };
-    let sham = group(EstrogenProfile::Sham, false)?;
-    let ovx = group(EstrogenProfile::Ovariectomy { day: 0.0 }, false)?;
-    let inhibited = group(EstrogenProfile::Ovariectomy { day: 0.0 }, true)?;
+    let sham = group(EstrogenProfile::new("sham"), false)?;
+    let ovx = group(
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
+        false,
+    )?;
+    let inhibited = group(
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
+        true,
+    )?;
     let at = |r: &Run, c: &str, d: f64| r.at_by("day", c, d);
     let bone_evs =
         at(&ovx, "circulating_bone_evs", ev_day)? / at(&sham, "circulating_bone_evs", ev_day)?;

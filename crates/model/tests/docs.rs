@@ -57,3 +57,21 @@ fn every_direction_only_parameter_moves_something() {
         assert!(o != base, "`{name}` changes none of the outputs");
     }
 }
+
+#[test]
+fn the_readme_lists_the_catalogue_of_the_model_files() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let text = std::fs::read_to_string(&path).expect("README.md exists");
+    let generated =
+        osteosim_model::docs::catalogue_markdown(osteosim_model::catalogue::Catalogue::builtin());
+    let expected = osteosim_model::docs::splice_catalogue(&text, &generated)
+        .expect("README.md has the catalogue markers");
+    if std::env::var_os("OSTEOSIM_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).expect("write README.md");
+        return;
+    }
+    assert!(
+        text == expected,
+        "README.md's catalogue is out of date with the model files; run OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --test docs"
+    );
+}

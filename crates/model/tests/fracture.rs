@@ -5,7 +5,7 @@
 
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{
-    DoseAmount, Drug, EstrogenProfile, Route, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR,
+    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR,
 };
 
 const MAJOR: &str = "fracture_probability_10y_major";
@@ -16,17 +16,15 @@ fn woman(age_years: f64, years: f64) -> Scenario {
         Species::Human,
         Sex::Female,
         age_years,
-        EstrogenProfile::NaturalMenopause {
-            menopause_age_years: 51.0,
-        },
+        EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
         years * DAYS_PER_YEAR,
         1.0,
     )
 }
 
-fn every(drug: Drug, mg: f64, route: Route, days: f64, infusion_hours: Option<f64>) -> Treatment {
+fn every(drug: &str, mg: f64, route: Route, days: f64, infusion_hours: Option<f64>) -> Treatment {
     Treatment {
-        drug,
+        drug: drug.into(),
         dose: DoseAmount::Mg(mg),
         route: Some(route),
         start_day: 1.0,
@@ -68,7 +66,7 @@ fn relative_risk(age: f64, treatment: Treatment, column: &str) -> f64 {
 fn denosumab_hip_fracture_risk_within_freedom() {
     let rr = relative_risk(
         72.0,
-        every(Drug::Denosumab, 60.0, Route::Subcutaneous, 182.0, None),
+        every("denosumab", 60.0, Route::Subcutaneous, 182.0, None),
         HIP,
     );
     eprintln!("denosumab, 3 years: hip fracture relative risk {rr:.2}");
@@ -82,7 +80,7 @@ fn zoledronic_acid_hip_fracture_risk_within_horizon() {
     let rr = relative_risk(
         73.0,
         every(
-            Drug::ZoledronicAcid,
+            "zoledronic_acid",
             5.0,
             Route::Intravenous,
             365.25,

@@ -6,7 +6,8 @@
 use osteosim_engine::model::Initial;
 use osteosim_engine::{compile, Kernel, Trajectory};
 use osteosim_model::builtin::{kernel, model};
-use osteosim_model::scenario::{EstrogenProfile, Genotype, Scenario, Sex, Species, DAYS_PER_YEAR};
+use osteosim_model::catalogue::Catalogue;
+use osteosim_model::scenario::{EstrogenProfile, Scenario, Sex, Species, DAYS_PER_YEAR};
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -30,9 +31,7 @@ fn scenario(
 }
 
 fn menopause_at(age: f64) -> EstrogenProfile {
-    EstrogenProfile::NaturalMenopause {
-        menopause_age_years: age,
-    }
+    EstrogenProfile::with("natural_menopause", "menopause_age_years", age)
 }
 
 fn woman(age: f64, estrogen: EstrogenProfile, years: f64) -> Scenario {
@@ -44,7 +43,7 @@ fn man(age: f64, years: f64) -> Scenario {
         Species::Human,
         Sex::Male,
         age,
-        EstrogenProfile::AgeRelatedDecline,
+        EstrogenProfile::new("age_related_decline"),
         years,
     )
 }
@@ -142,7 +141,7 @@ fn largest_bmd_drift(sc: &Scenario) -> Vec<(String, f64)> {
 fn constant_estrogen_without_ageing_keeps_bone_for_twenty_years() {
     for (name, change) in largest_bmd_drift(&without_ageing(woman(
         30.0,
-        EstrogenProfile::Constant,
+        EstrogenProfile::new("constant"),
         20.0,
     ))) {
         assert!(
@@ -157,7 +156,7 @@ fn with_ageing_constant_estrogen_loses_bone_slowly() {
     // Senescent cells accumulate with age, so even with estrogen kept bone is lost, but at a
     // small fraction of the menopausal rate: under 0.15% a year from 30 to 50 (spine loss
     // before the transition is small in SWAN: Greendale 2012 J Bone Miner Res 27:111).
-    for (name, change) in largest_bmd_drift(&woman(30.0, EstrogenProfile::Constant, 20.0)) {
+    for (name, change) in largest_bmd_drift(&woman(30.0, EstrogenProfile::new("constant"), 20.0)) {
         assert!(
             (-3.0..=0.0).contains(&change),
             "{name} changed {change:.3}% from 30 to 50 at constant estrogen with ageing"
@@ -172,7 +171,7 @@ fn keeping_estrogen_stops_the_loss_that_menopause_brings() {
     // an ovariectomy needs estradiol replacement, which arrives with the treatments; it is not
     // expressible with estrogen profiles alone and is not tested here.)
     let menopause = woman(45.0, menopause_at(51.0), 16.0);
-    let kept = woman(45.0, EstrogenProfile::Constant, 16.0);
+    let kept = woman(45.0, EstrogenProfile::new("constant"), 16.0);
     for site in ["bmd_lumbar_spine_g_cm2", "bmd_femoral_neck_g_cm2"] {
         let lost = percent_change(&menopause, site, 50.0, 60.0);
         let held = percent_change(&kept, site, 50.0, 60.0);
@@ -185,7 +184,7 @@ fn keeping_estrogen_stops_the_loss_that_menopause_brings() {
             "{site}: with estrogen kept, 50 to 60 should lose under a fifth of the menopausal {lost:.2}%, got {held:.2}%"
         );
         let held_without_ageing = percent_change(
-            &without_ageing(woman(45.0, EstrogenProfile::Constant, 16.0)),
+            &without_ageing(woman(45.0, EstrogenProfile::new("constant"), 16.0)),
             site,
             50.0,
             60.0,
@@ -280,9 +279,8 @@ fn assert_non_negative_and_defined(
 
 #[test]
 fn nothing_goes_negative_or_undefined_over_sixty_years() {
-    let ovariectomy_at_45 = EstrogenProfile::Ovariectomy {
-        day: 15.0 * DAYS_PER_YEAR,
-    };
+    let ovariectomy_at_45 =
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 15.0 * DAYS_PER_YEAR);
     let cases = [
         (
             "woman, natural menopause",
@@ -294,20 +292,24 @@ fn nothing_goes_negative_or_undefined_over_sixty_years() {
         ),
         (
             "woman, constant",
-            woman(30.0, EstrogenProfile::Constant, 60.0),
+            woman(30.0, EstrogenProfile::new("constant"), 60.0),
         ),
         ("man, default", man(30.0, 60.0)),
         (
             "female mouse, sham",
-            mouse(Sex::Female, EstrogenProfile::Sham, 60.0),
+            mouse(Sex::Female, EstrogenProfile::new("sham"), 60.0),
         ),
         (
             "female mouse, ovariectomy",
-            mouse(Sex::Female, EstrogenProfile::Ovariectomy { day: 0.0 }, 60.0),
+            mouse(
+                Sex::Female,
+                EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
+                60.0,
+            ),
         ),
         (
             "male mouse, sham",
-            mouse(Sex::Male, EstrogenProfile::Sham, 60.0),
+            mouse(Sex::Male, EstrogenProfile::new("sham"), 60.0),
         ),
     ];
     for (what, sc) in &cases {
@@ -319,9 +321,13 @@ fn nothing_goes_negative_or_undefined_over_sixty_years() {
 }
 
 fn every_genotype_after_ovariectomy(finite_outputs: bool) {
-    for &g in Genotype::ALL {
-        let mut sc = mouse(Sex::Female, EstrogenProfile::Ovariectomy { day: 0.0 }, 60.0);
-        sc.subject.genotype = vec![g];
+    for g in Catalogue::builtin().genotypes.iter().map(|g| g.id.clone()) {
+        let mut sc = mouse(
+            Sex::Female,
+            EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
+            60.0,
+        );
+        sc.subject.genotype = vec![g.clone()];
         let what = format!("ovariectomized female mouse, {g}");
         match trajectory(&sc) {
             Ok(traj) => assert_non_negative_and_defined(&what, &sc, &traj, finite_outputs),
@@ -370,7 +376,7 @@ fn starts() -> Vec<Start> {
         start("man at 30", &man(30.0, 1.0)),
         start(
             "female mouse at 16 weeks",
-            &mouse(Sex::Female, EstrogenProfile::Sham, 0.1),
+            &mouse(Sex::Female, EstrogenProfile::new("sham"), 0.1),
         ),
     ]
 }
@@ -515,7 +521,11 @@ fn the_native_kernel_equals_the_interpreted_tapes() {
         ),
         (
             "ovariectomized mouse",
-            mouse(Sex::Female, EstrogenProfile::Ovariectomy { day: 0.0 }, 0.5),
+            mouse(
+                Sex::Female,
+                EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
+                0.5,
+            ),
         ),
     ] {
         let sim = osteosim_model::simulation(m, native, &sc).unwrap_or_else(|e| panic!("{e}"));

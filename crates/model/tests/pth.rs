@@ -6,7 +6,7 @@ use osteosim_engine::output::Table;
 use osteosim_engine::Dose;
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{
-    DoseAmount, Drug, EstrogenProfile, Route, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR,
+    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR,
 };
 
 const SPINE: &str = "bmd_lumbar_spine_g_cm2";
@@ -17,17 +17,15 @@ fn woman(age_years: f64, years: f64, every: f64) -> Scenario {
         Species::Human,
         Sex::Female,
         age_years,
-        EstrogenProfile::NaturalMenopause {
-            menopause_age_years: 51.0,
-        },
+        EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
         years * DAYS_PER_YEAR,
         every,
     )
 }
 
-fn daily(drug: Drug, mg: f64, route: Route) -> Treatment {
+fn daily(drug: &str, mg: f64, route: Route) -> Treatment {
     Treatment {
-        drug,
+        drug: drug.into(),
         dose: DoseAmount::Mg(mg),
         route: Some(route),
         start_day: 1.0,
@@ -73,7 +71,7 @@ fn twins(sc: &Scenario, treatment: Treatment) -> (Table, Table) {
 }
 
 fn teriparatide() -> Treatment {
-    daily(Drug::Teriparatide, TERIPARATIDE_MG, Route::Subcutaneous)
+    daily("teriparatide", TERIPARATIDE_MG, Route::Subcutaneous)
 }
 
 #[test]
@@ -184,7 +182,7 @@ fn calcium_and_vitamin_d_slow_bone_loss_modestly() {
     // Tang 2007 Lancet 370:657 (meta-analysis, people over 50): calcium with or without
     // vitamin D reduced bone loss by 0.54% at the hip and 1.19% at the spine.
     let sc = woman(60.0, 3.0, 30.0);
-    let (placebo, treated) = twins(&sc, daily(Drug::CalciumVitaminD, 1000.0, Route::Oral));
+    let (placebo, treated) = twins(&sc, daily("calcium_vitamin_d", 1000.0, Route::Oral));
     let day = 3.0 * DAYS_PER_YEAR;
     let spine = versus_placebo(&treated, &placebo, SPINE, day);
     let neck = versus_placebo(&treated, &placebo, NECK, day);

@@ -126,13 +126,11 @@ fn contract_example_values() {
     assert_eq!(s.subject.age_years, 45.0);
     assert_eq!(
         s.estrogen,
-        EstrogenProfile::NaturalMenopause {
-            menopause_age_years: 51.0
-        }
+        EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0)
     );
     assert_eq!(s.treatments.len(), 1);
     let t = &s.treatments[0];
-    assert_eq!(t.drug, Drug::Denosumab);
+    assert_eq!(t.drug, "denosumab");
     assert_eq!(t.route, Some(Route::Subcutaneous));
     assert_eq!(t.dose_mg(s.subject.body_weight_kg), Some(60.0));
     assert_eq!(
@@ -155,9 +153,12 @@ fn mouse_example_values() {
     assert_eq!(s.subject.species, Species::Mouse);
     assert_eq!(s.subject.age_years, 16.0 * 7.0 / 365.25);
     assert_eq!(s.subject.body_weight_kg, 0.022);
-    assert_eq!(s.estrogen, EstrogenProfile::Ovariectomy { day: 0.0 });
+    assert_eq!(
+        s.estrogen,
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0)
+    );
     let t = &s.treatments[0];
-    assert_eq!(t.drug, Drug::EvBiogenesisInhibitor);
+    assert_eq!(t.drug, "ev_biogenesis_inhibitor");
     assert_eq!(t.dose, DoseAmount::MgPerKg(2.5));
     assert_eq!(t.route, Some(Route::Intraperitoneal));
     let days = t.dose_days(s.simulation.duration_days);
@@ -173,9 +174,9 @@ fn man_example_values() {
     assert_eq!(s.subject.sex, Sex::Male);
     assert_eq!(s.subject.age_years, 60.0);
     assert_eq!(s.subject.body_weight_kg, 85.0);
-    assert_eq!(s.estrogen, EstrogenProfile::AgeRelatedDecline);
+    assert_eq!(s.estrogen, EstrogenProfile::new("age_related_decline"));
     let t = &s.treatments[0];
-    assert_eq!(t.drug, Drug::Exercise);
+    assert_eq!(t.drug, "exercise");
     assert_eq!(t.route, None);
     assert_eq!(t.dose, DoseAmount::Intensity(0.5));
     assert_eq!(t.period(s.simulation.duration_days), Some((365.0, 3652.5)));

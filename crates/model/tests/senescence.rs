@@ -5,8 +5,7 @@
 use osteosim_engine::output::Table;
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{
-    DoseAmount, Drug, EstrogenProfile, Genotype, Route, Scenario, Sex, Species, Treatment,
-    DAYS_PER_YEAR,
+    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR,
 };
 
 fn table(sc: &Scenario) -> Table {
@@ -42,9 +41,9 @@ fn female_mouse(age_weeks: f64, estrogen: EstrogenProfile, days: f64) -> Scenari
     )
 }
 
-fn every(drug: Drug, dose: DoseAmount, route: Route, days: f64) -> Treatment {
+fn every(drug: &str, dose: DoseAmount, route: Route, days: f64) -> Treatment {
     Treatment {
-        drug,
+        drug: drug.into(),
         dose,
         route: Some(route),
         start_day: 0.0,
@@ -71,7 +70,7 @@ const MOUSE_DAYS: f64 = 3.0 * DAYS_PER_YEAR;
 
 fn inhibitor() -> Treatment {
     every(
-        Drug::EvBiogenesisInhibitor,
+        "ev_biogenesis_inhibitor",
         DoseAmount::MgPerKg(2.5),
         Route::Intraperitoneal,
         2.0,
@@ -80,10 +79,14 @@ fn inhibitor() -> Treatment {
 
 #[test]
 fn ovariectomy_shortens_mouse_life_and_the_ev_inhibitor_recovers_part_of_it() {
-    let sham = table(&female_mouse(OVX_WEEKS, EstrogenProfile::Sham, MOUSE_DAYS));
+    let sham = table(&female_mouse(
+        OVX_WEEKS,
+        EstrogenProfile::new("sham"),
+        MOUSE_DAYS,
+    ));
     let ovx_scenario = female_mouse(
         OVX_WEEKS,
-        EstrogenProfile::Ovariectomy { day: 0.0 },
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
         MOUSE_DAYS,
     );
     let ovx = table(&ovx_scenario);
@@ -109,9 +112,9 @@ fn ovariectomy_shortens_mouse_life_and_the_ev_inhibitor_recovers_part_of_it() {
 #[test]
 fn senescent_cell_clearance_lengthens_mouse_life() {
     let days = 5.0 * DAYS_PER_YEAR;
-    let wild = table(&female_mouse(OVX_WEEKS, EstrogenProfile::Sham, days));
-    let mut sc = female_mouse(OVX_WEEKS, EstrogenProfile::Sham, days);
-    sc.subject.genotype = vec![Genotype::SenescentCellClearance];
+    let wild = table(&female_mouse(OVX_WEEKS, EstrogenProfile::new("sham"), days));
+    let mut sc = female_mouse(OVX_WEEKS, EstrogenProfile::new("sham"), days);
+    sc.subject.genotype = vec!["senescent_cell_clearance".to_string()];
     let cleared = table(&sc);
     let gain = median_months(&cleared) / median_months(&wild) - 1.0;
     eprintln!("median lifespan gain with clearance: {:.1}%", 100.0 * gain);
@@ -134,7 +137,7 @@ fn woman(estradiol: bool) -> Scenario {
         // HRT started at menopause (51, i.e. day 6 years) and kept.
         sc.treatments = vec![Treatment {
             start_day: 6.0 * DAYS_PER_YEAR,
-            ..every(Drug::Estradiol, DoseAmount::Mg(1.0), Route::Oral, 1.0)
+            ..every("estradiol", DoseAmount::Mg(1.0), Route::Oral, 1.0)
         }];
     }
     sc.simulation.duration_days = 15.0 * DAYS_PER_YEAR;
@@ -178,15 +181,10 @@ fn bisphosphonates_cut_aged_matrix_evs_and_the_ev_inhibitor_does_not() {
     sc.simulation.duration_days = 2.0 * DAYS_PER_YEAR;
     let placebo = table(&sc);
     let mut alendronate = sc.clone();
-    alendronate.treatments = vec![every(
-        Drug::Alendronate,
-        DoseAmount::Mg(10.0),
-        Route::Oral,
-        1.0,
-    )];
+    alendronate.treatments = vec![every("alendronate", DoseAmount::Mg(10.0), Route::Oral, 1.0)];
     let mut inhibited = sc.clone();
     inhibited.treatments = vec![every(
-        Drug::EvBiogenesisInhibitor,
+        "ev_biogenesis_inhibitor",
         DoseAmount::MgPerKg(2.5),
         Route::Intraperitoneal,
         2.0,
@@ -205,11 +203,15 @@ fn bisphosphonates_cut_aged_matrix_evs_and_the_ev_inhibitor_does_not() {
 
 #[test]
 fn the_ev_antibody_spares_other_organs_not_the_marrow() {
-    let sc = female_mouse(OVX_WEEKS, EstrogenProfile::Ovariectomy { day: 0.0 }, 56.0);
+    let sc = female_mouse(
+        OVX_WEEKS,
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0),
+        56.0,
+    );
     let plain = table(&sc);
     let mut treated = sc.clone();
     treated.treatments = vec![every(
-        Drug::EvNeutralizingAntibody,
+        "ev_neutralizing_antibody",
         DoseAmount::MgPerKg(10.0),
         Route::Intraperitoneal,
         7.0,
@@ -234,10 +236,10 @@ fn men_die_earlier_than_women_as_the_life_tables_say() {
             sex,
             45.0,
             match sex {
-                Sex::Female => EstrogenProfile::NaturalMenopause {
-                    menopause_age_years: 51.0,
-                },
-                Sex::Male => EstrogenProfile::AgeRelatedDecline,
+                Sex::Female => {
+                    EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0)
+                }
+                Sex::Male => EstrogenProfile::new("age_related_decline"),
             },
             35.0 * DAYS_PER_YEAR,
             DAYS_PER_YEAR,

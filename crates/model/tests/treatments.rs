@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use osteosim_engine::output::Table;
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{
-    DoseAmount, Drug, EstrogenProfile, Route, Scenario, Sex, Simulation, Species, Subject,
-    Treatment, DAYS_PER_YEAR,
+    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Simulation, Species, Subject, Treatment,
+    DAYS_PER_YEAR,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -38,9 +38,7 @@ fn woman(age_years: f64, years: f64) -> Scenario {
             genotype: Vec::new(),
             parameters: BTreeMap::new(),
         },
-        estrogen: EstrogenProfile::NaturalMenopause {
-            menopause_age_years: 51.0,
-        },
+        estrogen: EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
         treatments: Vec::new(),
         simulation: Simulation {
             duration_days: years * DAYS_PER_YEAR,
@@ -51,9 +49,9 @@ fn woman(age_years: f64, years: f64) -> Scenario {
 }
 
 /// `mg` by `route` from `start` every `every` days (a single dose when `None`) until `stop`.
-fn dose(drug: Drug, mg: f64, route: Route, every: Option<f64>, stop: Option<f64>) -> Treatment {
+fn dose(drug: &str, mg: f64, route: Route, every: Option<f64>, stop: Option<f64>) -> Treatment {
     Treatment {
-        drug,
+        drug: drug.into(),
         dose: DoseAmount::Mg(mg),
         route: Some(route),
         start_day: START,
@@ -64,34 +62,22 @@ fn dose(drug: Drug, mg: f64, route: Route, every: Option<f64>, stop: Option<f64>
 }
 
 fn denosumab(stop: Option<f64>) -> Treatment {
-    dose(
-        Drug::Denosumab,
-        60.0,
-        Route::Subcutaneous,
-        Some(182.0),
-        stop,
-    )
+    dose("denosumab", 60.0, Route::Subcutaneous, Some(182.0), stop)
 }
 
 fn teriparatide(stop: Option<f64>) -> Treatment {
-    dose(
-        Drug::Teriparatide,
-        0.02,
-        Route::Subcutaneous,
-        Some(1.0),
-        stop,
-    )
+    dose("teriparatide", 0.02, Route::Subcutaneous, Some(1.0), stop)
 }
 
 fn alendronate_daily(stop: Option<f64>) -> Treatment {
-    dose(Drug::Alendronate, 10.0, Route::Oral, Some(1.0), stop)
+    dose("alendronate", 10.0, Route::Oral, Some(1.0), stop)
 }
 
 fn zoledronic_acid(stop: Option<f64>) -> Treatment {
     Treatment {
         infusion_hours: Some(0.25),
         ..dose(
-            Drug::ZoledronicAcid,
+            "zoledronic_acid",
             5.0,
             Route::Intravenous,
             Some(365.25),
@@ -101,54 +87,36 @@ fn zoledronic_acid(stop: Option<f64>) -> Treatment {
 }
 
 fn estradiol_oral(stop: Option<f64>) -> Treatment {
-    dose(Drug::Estradiol, 1.0, Route::Oral, Some(1.0), stop)
+    dose("estradiol", 1.0, Route::Oral, Some(1.0), stop)
 }
 
 fn estradiol_transdermal(stop: Option<f64>) -> Treatment {
-    dose(Drug::Estradiol, 0.05, Route::Transdermal, Some(1.0), stop)
+    dose("estradiol", 0.05, Route::Transdermal, Some(1.0), stop)
 }
 
 fn raloxifene(stop: Option<f64>) -> Treatment {
-    dose(Drug::Raloxifene, 60.0, Route::Oral, Some(1.0), stop)
+    dose("raloxifene", 60.0, Route::Oral, Some(1.0), stop)
 }
 
 fn testosterone_gel(stop: Option<f64>) -> Treatment {
-    dose(
-        Drug::Testosterone,
-        50.0,
-        Route::Transdermal,
-        Some(1.0),
-        stop,
-    )
+    dose("testosterone", 50.0, Route::Transdermal, Some(1.0), stop)
 }
 
 fn testosterone_im(stop: Option<f64>) -> Treatment {
-    dose(
-        Drug::Testosterone,
-        100.0,
-        Route::Intramuscular,
-        Some(7.0),
-        stop,
-    )
+    dose("testosterone", 100.0, Route::Intramuscular, Some(7.0), stop)
 }
 
 fn romosozumab(stop: Option<f64>) -> Treatment {
-    dose(
-        Drug::Romosozumab,
-        210.0,
-        Route::Subcutaneous,
-        Some(30.4),
-        stop,
-    )
+    dose("romosozumab", 210.0, Route::Subcutaneous, Some(30.4), stop)
 }
 
 fn anti_tnf(stop: Option<f64>) -> Treatment {
-    dose(Drug::AntiTnf, 50.0, Route::Subcutaneous, Some(7.0), stop)
+    dose("anti_tnf", 50.0, Route::Subcutaneous, Some(7.0), stop)
 }
 
 fn exercise(intensity: f64, stop: Option<f64>) -> Treatment {
     Treatment {
-        drug: Drug::Exercise,
+        drug: "exercise".into(),
         dose: DoseAmount::Intensity(intensity),
         route: None,
         start_day: START,
@@ -162,7 +130,7 @@ fn man(age_years: f64, years: f64) -> Scenario {
     let mut sc = woman(age_years, years);
     sc.subject.sex = Sex::Male;
     sc.subject.body_weight_kg = Subject::default_body_weight_kg(Species::Human, Sex::Male);
-    sc.estrogen = EstrogenProfile::AgeRelatedDecline;
+    sc.estrogen = EstrogenProfile::new("age_related_decline");
     sc
 }
 
@@ -173,9 +141,9 @@ fn mouse(ovariectomy: bool, days: f64) -> Scenario {
     sc.subject.species = Species::Mouse;
     sc.subject.body_weight_kg = Subject::default_body_weight_kg(Species::Mouse, Sex::Female);
     sc.estrogen = if ovariectomy {
-        EstrogenProfile::Ovariectomy { day: 0.0 }
+        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0)
     } else {
-        EstrogenProfile::Sham
+        EstrogenProfile::new("sham")
     };
     sc
 }
@@ -675,7 +643,7 @@ fn weekly_and_daily_alendronate_are_equivalent() {
     let daily = Run::treated(sc.clone(), vec![alendronate_daily(None)]);
     let weekly = Run::treated(
         sc,
-        vec![dose(Drug::Alendronate, 70.0, Route::Oral, Some(7.0), None)],
+        vec![dose("alendronate", 70.0, Route::Oral, Some(7.0), None)],
     );
     let (a, b) = (
         daily.change(SPINE, years(2.0)),
@@ -690,7 +658,7 @@ fn bisphosphonate_doses_split_between_bone_and_urine() {
     let sc = woman(64.0, 0.1);
     let run = Run::treated(
         sc.clone(),
-        vec![dose(Drug::Alendronate, 70.0, Route::Oral, None, None)],
+        vec![dose("alendronate", 70.0, Route::Oral, None, None)],
     );
     let retained = run.at("alendronate_skeletal_mg", START + 3.0);
     within(
@@ -833,7 +801,7 @@ fn raloxifene_is_a_partial_agonist() {
     // With premenopausal estradiol it competes estradiol off the receptor: ERalpha signalling
     // falls.
     let mut young = woman(35.0, 0.5);
-    young.estrogen = EstrogenProfile::Constant;
+    young.estrogen = EstrogenProfile::new("constant");
     let own = Run::of(&young);
     let with = Run::treated(young, vec![raloxifene(None)]);
     let (a, b) = (
@@ -1024,7 +992,7 @@ fn romosozumab_frame_lumbar_spine_cosman_2016() {
 
 #[test]
 fn anti_tnf_serum_levels_follow_single_dose_studies() {
-    let single = dose(Drug::AntiTnf, 25.0, Route::Subcutaneous, None, None);
+    let single = dose("anti_tnf", 25.0, Route::Subcutaneous, None, None);
     let run = Run::treated(woman(40.0, 0.1), vec![single]);
     let c = run.col("anti_tnf_ug_ml");
     let (k_max, c_max) = c
@@ -1045,7 +1013,7 @@ fn mouse_anti_tnf() -> Treatment {
     Treatment {
         dose: DoseAmount::MgPerKg(1.0),
         start_day: 0.0,
-        ..dose(Drug::AntiTnf, 0.0, Route::Subcutaneous, Some(3.5), None)
+        ..dose("anti_tnf", 0.0, Route::Subcutaneous, Some(3.5), None)
     }
 }
 
@@ -1092,16 +1060,16 @@ fn anti_tnf_leaves_sham_mice_unchanged_kimble_1997() {
 #[test]
 fn anti_tnf_halves_the_resorption_rise_after_estrogen_withdrawal() {
     let mut replete = woman(50.0, 0.2);
-    replete.estrogen = EstrogenProfile::Constant;
+    replete.estrogen = EstrogenProfile::new("constant");
     let mut withdrawn = replete.clone();
-    withdrawn.estrogen = EstrogenProfile::Ovariectomy { day: 0.0 };
+    withdrawn.estrogen = EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0);
     let before = Run::of(&replete);
     let untreated = Run::of(&withdrawn);
     let treated = Run::treated(
         withdrawn,
         vec![Treatment {
             start_day: 0.0,
-            ..dose(Drug::AntiTnf, 25.0, Route::Subcutaneous, Some(3.5), None)
+            ..dose("anti_tnf", 25.0, Route::Subcutaneous, Some(3.5), None)
         }],
     );
     let day = 21.0;
@@ -1261,7 +1229,7 @@ fn generated_blocks() -> Vec<(String, String)> {
             "calcium_vitamin_d",
             60.0,
             vec![dose(
-                Drug::CalciumVitaminD,
+                "calcium_vitamin_d",
                 1000.0,
                 Route::Oral,
                 Some(1.0),

@@ -1,86 +1,43 @@
-//! `osteosim drugs [--json] [--model DIR]`: every drug id of the scenario contract, what it is,
-//! its routes with their usual regimens and minimum dosing intervals, whether the model can
-//! give it yet, and the parameters of its layer (value, unit, source) read from the model files.
+//! `osteosim drugs [--json] [--model DIR]`: every drug id the model's catalogue declares, what
+//! it is, its routes with their usual regimens and minimum dosing intervals, and the parameters
+//! of its layer (value, unit, source), all read from the model files.
 //!
-//! A drug is modelled by a route when the model declares the input `<drug>_<route>`; exercise
-//! is modelled when the model declares `exercise_intensity`. A drug's parameters are those of the
-//! layer named after it (`model/drugs/<drug>.toml`) and of the layers it shares with other drugs
-//! (the bisphosphonates' bone pools); exercise lists the loading parameters of the signalling
-//! layer.
+//! A drug's parameters are those of the file that declares it and of the layers it shares with
+//! other drugs (`shared_layers`, e.g. the bisphosphonates' bone pools); a treatment with no
+//! file of its own (exercise) lists the `parameters` its catalogue entry names.
 
 use osteosim_engine::model::{Parameter, Source};
 use osteosim_engine::Model;
-use osteosim_model::scenario::{Drug, Regimen};
+use osteosim_model::catalogue::{sorted_ids, Catalogue, DrugEntry, Regimen};
 use serde_json::{json, Value};
 
 use crate::failure::{print, print_json, Failure};
 use crate::models::LoadedModel;
 use crate::params::format_value;
 
-/// What each drug is, as the scenario contract describes it.
-fn what_it_is(drug: Drug) -> &'static str {
-    match drug {
-        Drug::Estradiol => "17beta-estradiol replacement (HRT)",
-        Drug::Raloxifene => "SERM: ER agonist in bone, antagonist in breast and uterus",
-        Drug::Testosterone => "testosterone, aromatized to estradiol in bone and fat",
-        Drug::Alendronate => "bisphosphonate; also cuts aged-matrix EV release",
-        Drug::ZoledronicAcid => "bisphosphonate",
-        Drug::Denosumab => "anti-RANKL antibody; rebound when stopped",
-        Drug::Teriparatide => "intermittent PTH(1-34), anabolic",
-        Drug::Romosozumab => "anti-sclerostin antibody",
-        Drug::AntiTnf => "TNF-alpha blocker (etanercept-like)",
-        Drug::EvBiogenesisInhibitor => "blocks exosome biogenesis (nSMase2, GW4869-like)",
-        Drug::EvNeutralizingAntibody => "binds circulating bone EVs",
-        Drug::Senolytic => {
-            "dasatinib + quercetin, intermittent; the dose is dasatinib's, quercetin comes at 10x"
-        }
-        Drug::CalciumVitaminD => {
-            "supplement; the dose is calcium's, vitamin D comes at 20 ug per 1000 mg"
-        }
-        Drug::Exercise => "mechanical loading through osteocytes (intensity 1 = usual activity)",
-    }
-}
-
-/// Layers a drug shares with others, besides its own.
-fn shared_layers(drug: Drug) -> &'static [&'static str] {
-    match drug {
-        Drug::Alendronate | Drug::ZoledronicAcid => &["bisphosphonates"],
-        _ => &[],
-    }
-}
-
-/// Parameters that carry exercise (it has no layer of its own).
-const EXERCISE_PARAMETERS: &[&str] = &["exercise_intensity", "loading_half_effect"];
-
 /// One route of one drug.
-struct RouteRow {
-    route: &'static str,
-    input: String,
-    modelled: bool,
+struct RouteRow<'c> {
+    regimen: &'c Regimen,
     enters: Option<String>,
     bioavailability: Option<String>,
-    regimen: Option<&'static Regimen>,
 }
 
 /// What the model holds for one drug.
-struct DrugRow {
-    drug: Drug,
-    routes: Vec<RouteRow>,
-    modelled: bool,
+struct DrugRow<'c> {
+    drug: &'c DrugEntry,
+    routes: Vec<RouteRow<'c>>,
     layers: Vec<(String, String)>,
     parameters: Vec<usize>,
 }
 
-fn describe_drug(model: &Model, drug: Drug) -> DrugRow {
+fn describe_drug<'c>(model: &Model, drug: &'c DrugEntry) -> DrugRow<'c> {
     let routes: Vec<RouteRow> = drug
-        .routes()
+        .routes
         .iter()
-        .map(|route| {
-            let input = format!("{}_{}", drug.as_str(), route.as_str());
-            let found = model.input_index(&input).map(|i| &model.inputs[i]);
+        .map(|regimen| {
+            let found = model.input_index(&regimen.input).map(|i| &model.inputs[i]);
             RouteRow {
-                route: route.as_str(),
-                modelled: found.is_some(),
+                regimen,
                 enters: found.map(|inp| model.states[inp.state].name.clone()),
                 bioavailability: found.map(|inp| match &inp.bioavailability {
                     None => "1".to_string(),
@@ -94,41 +51,45 @@ fn describe_drug(model: &Model, drug: Drug) -> DrugRow {
                         }
                     }
                 }),
-                regimen: Regimen::of(drug, *route),
-                input,
             }
         })
         .collect();
-    let mut layer_names: Vec<&str> = vec![drug.as_str()];
-    layer_names.extend_from_slice(shared_layers(drug));
+    // Its own file, unless that file is a core layer that declares it in passing (exercise).
     let layer_ix: Vec<usize> = (0..model.layers.len())
-        .filter(|&i| layer_names.contains(&model.layers[i].name.as_str()))
+        .filter(|&i| {
+            let layer = &model.layers[i];
+            (drug.parameters.is_empty() && layer.file == drug.file)
+                || drug.shared_layers.contains(&layer.name)
+        })
         .collect();
-    let parameters: Vec<usize> = if drug.is_exercise() {
-        EXERCISE_PARAMETERS
-            .iter()
-            .filter_map(|name| model.parameter_index(name))
-            .collect()
-    } else {
+    let parameters: Vec<usize> = if drug.parameters.is_empty() {
         (0..model.parameters.len())
             .filter(|&i| layer_ix.contains(&model.parameters[i].layer))
             .collect()
-    };
-    let modelled = if drug.is_exercise() {
-        model.parameter_index("exercise_intensity").is_some()
     } else {
-        routes.iter().any(|r| r.modelled)
+        drug.parameters
+            .iter()
+            .filter_map(|name| model.parameter_index(name))
+            .collect()
     };
     DrugRow {
         drug,
         routes,
-        modelled,
         layers: layer_ix
             .iter()
             .map(|&i| (model.layers[i].name.clone(), model.layers[i].file.clone()))
             .collect(),
         parameters,
     }
+}
+
+/// Every drug of the catalogue, in id order.
+fn rows<'c>(model: &Model, catalogue: &'c Catalogue) -> Vec<DrugRow<'c>> {
+    sorted_ids(&catalogue.drugs)
+        .into_iter()
+        .filter_map(|id| catalogue.drug(id))
+        .map(|d| describe_drug(model, d))
+        .collect()
 }
 
 /// Whitespace runs as single spaces.
@@ -151,27 +112,34 @@ fn source_line(p: &Parameter) -> String {
     }
 }
 
-/// An array with one object per drug id, in contract order.
-pub fn to_json(model: &Model) -> Value {
+/// An array with one object per drug id, in id order.
+pub fn to_json(model: &Model, catalogue: &Catalogue) -> Value {
     Value::Array(
-        Drug::ALL
+        rows(model, catalogue)
             .iter()
-            .map(|&drug| {
-                let row = describe_drug(model, drug);
+            .map(|row| {
+                let drug = row.drug;
                 json!({
-                    "id": drug.as_str(),
-                    "description": what_it_is(drug),
-                    "modelled": row.modelled,
+                    "id": drug.id,
+                    "description": drug.description,
+                    "aliases": drug.aliases,
+                    "species": drug.species.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                    "file": drug.file,
+                    "modelled": true,
+                    "intensity_parameter": drug.intensity_parameter,
                     "layers": row.layers.iter().map(|(name, file)| json!({"name": name, "file": file})).collect::<Vec<_>>(),
                     "routes": row.routes.iter().map(|r| json!({
-                        "route": r.route,
-                        "input": r.input,
-                        "modelled": r.modelled,
+                        "route": r.regimen.route.as_str(),
+                        "input": r.regimen.input,
+                        "modelled": r.enters.is_some(),
                         "enters": r.enters,
                         "bioavailability": r.bioavailability,
-                        "usual_regimen": r.regimen.map(Regimen::describe),
-                        "usual_every_days": r.regimen.map(|g| g.usual_every_days),
-                        "min_every_days": r.regimen.map(|g| g.min_every_days),
+                        "usual_regimen": r.regimen.describe(),
+                        "usual_every_days": r.regimen.usual_every_days,
+                        "min_every_days": r.regimen.min_every_days,
+                        "max_dose_multiple": r.regimen.max_dose_multiple,
+                        "why": r.regimen.why,
+                        "source": r.regimen.source,
                     })).collect::<Vec<_>>(),
                     "parameters": row.parameters.iter().map(|&i| {
                         let p = &model.parameters[i];
@@ -191,60 +159,43 @@ pub fn to_json(model: &Model) -> Value {
 }
 
 /// The human form: one block per drug.
-pub fn table(model: &Model, which: &str) -> String {
-    let rows: Vec<DrugRow> = Drug::ALL.iter().map(|&d| describe_drug(model, d)).collect();
-    let modelled = rows.iter().filter(|r| r.modelled).count();
-    let mut out = format!(
-        "{} drug ids of the scenario contract, {modelled} modelled in {which}\n",
-        rows.len()
-    );
+pub fn table(model: &Model, catalogue: &Catalogue, which: &str) -> String {
+    let rows = rows(model, catalogue);
+    let mut out = format!("{} drugs in {which}\n", rows.len());
     for row in &rows {
+        let drug = row.drug;
         out.push('\n');
-        out.push_str(&format!(
-            "{}: {}\n",
-            row.drug.as_str(),
-            what_it_is(row.drug)
-        ));
-        let status = if !row.modelled {
-            "no (refused until its layer exists)".to_string()
-        } else if row.layers.is_empty() {
-            "yes".to_string()
+        out.push_str(&format!("{}: {}\n", drug.id, drug.description));
+        if !drug.aliases.is_empty() {
+            out.push_str(&format!("  also written: {}\n", drug.aliases.join(", ")));
+        }
+        let files: Vec<String> = row
+            .layers
+            .iter()
+            .map(|(name, file)| format!("{name} ({file})"))
+            .collect();
+        if files.is_empty() {
+            out.push_str(&format!("  declared in {}\n", drug.file));
         } else {
-            let files: Vec<String> = row
-                .layers
-                .iter()
-                .map(|(name, file)| format!("{name} ({file})"))
-                .collect();
-            format!("yes, layer {}", files.join(", "))
-        };
-        out.push_str(&format!("  modelled: {status}\n"));
-        if row.drug.is_exercise() {
-            out.push_str(
-                "  given as `intensity` from start_day to stop_day (parameter exercise_intensity)\n",
-            );
+            out.push_str(&format!("  layer {}\n", files.join(", ")));
+        }
+        if let Some(p) = &drug.intensity_parameter {
+            out.push_str(&format!(
+                "  given as `intensity` from start_day to stop_day (parameter {p})\n"
+            ));
         }
         for r in &row.routes {
-            let usual = r
-                .regimen
-                .map(|g| {
-                    format!(
-                        "usual {}; every_days at least {}",
-                        g.describe(),
-                        format_value(g.min_every_days)
-                    )
-                })
-                .unwrap_or_default();
-            let input = if r.modelled {
-                format!(
-                    "input {} -> {} (bioavailability {})",
-                    r.input,
-                    r.enters.as_deref().unwrap_or("?"),
-                    r.bioavailability.as_deref().unwrap_or("1")
-                )
-            } else {
-                format!("input {} not in the model", r.input)
-            };
-            out.push_str(&format!("  route {}: {usual}\n    {input}\n", r.route));
+            let g = r.regimen;
+            out.push_str(&format!(
+                "  route {}: usual {}; every_days at least {}\n    input {} -> {} (bioavailability {})\n    source: {}\n",
+                g.route,
+                g.describe(),
+                format_value(g.min_every_days),
+                g.input,
+                r.enters.as_deref().unwrap_or("?"),
+                r.bioavailability.as_deref().unwrap_or("1"),
+                one_line(&g.source),
+            ));
         }
         if row.parameters.is_empty() {
             continue;
@@ -281,9 +232,9 @@ pub fn table(model: &Model, which: &str) -> String {
 pub fn drugs(loaded: &LoadedModel, as_json: bool) -> Result<(), Failure> {
     let model = loaded.model.as_ref();
     if as_json {
-        print_json(&to_json(model), "the drug list")
+        print_json(&to_json(model, &loaded.catalogue), "the drug list")
     } else {
-        print(&table(model, &loaded.describe()))
+        print(&table(model, &loaded.catalogue, &loaded.describe()))
     }
 }
 
@@ -292,37 +243,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_builtin_model_gives_the_drugs_it_has_layers_for() {
+    fn every_drug_lists_parameters_with_sources_and_shared_pools() {
         let model = osteosim_model::builtin::model();
-        let rows: Vec<DrugRow> = Drug::ALL.iter().map(|&d| describe_drug(model, d)).collect();
+        let catalogue = Catalogue::builtin();
+        let rows = rows(model, catalogue);
+        assert_eq!(rows.len(), catalogue.drugs.len());
         for row in &rows {
-            // A modelled drug lists parameters, each with a source.
-            if row.modelled {
-                assert!(!row.parameters.is_empty(), "{}", row.drug);
-            }
-            // Every route has a usual regimen.
-            assert!(row.routes.iter().all(|r| r.regimen.is_some()));
+            assert!(!row.parameters.is_empty(), "{}", row.drug.id);
+            assert!(
+                row.routes.iter().all(|r| r.enters.is_some()),
+                "{}",
+                row.drug.id
+            );
         }
-        let modelled = |d: Drug| rows.iter().any(|r| r.drug == d && r.modelled);
-        for d in [
-            Drug::Denosumab,
-            Drug::Testosterone,
-            Drug::Romosozumab,
-            Drug::AntiTnf,
-            Drug::Exercise,
-        ] {
-            assert!(modelled(d), "{d} should be modelled");
-        }
-        let zol = rows
+        // A drug sharing a layer lists its own parameters and the shared ones.
+        let shared = rows
             .iter()
-            .find(|r| r.drug == Drug::ZoledronicAcid)
-            .expect("zoledronic acid");
-        let names: Vec<&str> = zol
+            .find(|r| !r.drug.shared_layers.is_empty())
+            .expect("a drug with a shared layer");
+        let layers: Vec<usize> = row_layers(model, shared);
+        assert!(layers.len() >= 2, "{layers:?}");
+    }
+
+    fn row_layers(model: &Model, row: &DrugRow<'_>) -> Vec<usize> {
+        let mut v: Vec<usize> = row
             .parameters
             .iter()
-            .map(|&i| model.parameters[i].name.as_str())
+            .map(|&i| model.parameters[i].layer)
             .collect();
-        assert!(names.contains(&"zoledronic_acid_surface_ec50"));
-        assert!(names.contains(&"bisphosphonate_apoptosis_gain"));
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 }

@@ -54,9 +54,11 @@ struct Bound {
 
 impl Bound {
     fn new(scenario_path: Option<&Path>, model_dir: Option<&Path>) -> Result<Bound, Failure> {
+        let loaded = LoadedModel::from_option(model_dir)?;
         let (scenario, label) = match scenario_path {
             Some(path) => (
-                Scenario::from_path(path).map_err(|e| Failure::bad_input(e.to_string()))?,
+                Scenario::read(path, &loaded.catalogue)
+                    .map_err(|e| Failure::bad_input(e.to_string()))?,
                 path.display().to_string(),
             ),
             None => (
@@ -65,7 +67,6 @@ impl Bound {
                     .to_string(),
             ),
         };
-        let loaded = LoadedModel::from_option(model_dir)?;
         let known: Vec<&str> = loaded.model.parameter_names().collect();
         scenario
             .check_parameter_names(&known, &label)
@@ -88,7 +89,9 @@ impl Bound {
 
     fn bind_failure(&self, e: BindError) -> Failure {
         match e {
-            BindError::Missing { .. } => Failure::bad_input(format!("{}: {e}", self.label)),
+            BindError::Missing { .. } | BindError::Catalogue(_) => {
+                Failure::bad_input(format!("{}: {e}", self.label))
+            }
             BindError::Simulation(e) => self.sim_failure(&e),
         }
     }

@@ -4,9 +4,11 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use osteosim_engine::{compile, CompiledModel, Kernel, Model};
 use osteosim_model::builtin::{self, BuiltinKernel};
+use osteosim_model::catalogue::Catalogue;
 
 use crate::failure::Failure;
 
@@ -21,6 +23,8 @@ pub enum Evaluator {
 /// A checked model, where it came from and how to evaluate it.
 pub struct LoadedModel {
     pub model: Cow<'static, Model>,
+    /// The drugs, genotypes and estrogen profiles its files declare.
+    pub catalogue: Arc<Catalogue>,
     /// `None` for the built-in model.
     pub dir: Option<PathBuf>,
     pub evaluator: Evaluator,
@@ -31,6 +35,7 @@ impl LoadedModel {
     pub fn builtin() -> LoadedModel {
         LoadedModel {
             model: Cow::Borrowed(builtin::model()),
+            catalogue: Arc::new(Catalogue::builtin().clone()),
             dir: None,
             evaluator: Evaluator::Native,
         }
@@ -46,6 +51,8 @@ impl LoadedModel {
                 errors.to_string().trim_end()
             ))
         })?;
+        let catalogue = Catalogue::of(&model)
+            .map_err(|e| Failure::bad_input(format!("model directory `{}`: {e}", dir.display())))?;
         let evaluator = if model.content_hash == BuiltinKernel::CONTENT_HASH {
             Evaluator::Native
         } else {
@@ -53,6 +60,7 @@ impl LoadedModel {
         };
         Ok(LoadedModel {
             model: Cow::Owned(model),
+            catalogue,
             dir: Some(dir.to_path_buf()),
             evaluator,
         })

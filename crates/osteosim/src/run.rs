@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use osteosim_engine::output::write_all_or_nothing;
 use osteosim_engine::SimError;
-use osteosim_model::scenario::{EstrogenProfile, Scenario, ScenarioError, DAYS_PER_YEAR};
+use osteosim_model::scenario::{Scenario, ScenarioError, DAYS_PER_YEAR};
 use osteosim_model::{report, BindError};
 use serde_json::Value;
 
@@ -27,9 +27,10 @@ pub fn run(
     let started = Instant::now();
 
     // The scenario first: a bad scenario is reported whatever the model.
+    let loaded = LoadedModel::from_option(model_dir)?;
     let (scenario, label) = match scenario_path {
         Some(path) => (
-            Scenario::from_path(path).map_err(scenario_failure)?,
+            Scenario::read(path, &loaded.catalogue).map_err(scenario_failure)?,
             path.display().to_string(),
         ),
         None => {
@@ -42,7 +43,6 @@ pub fn run(
         }
     };
 
-    let loaded = LoadedModel::from_option(model_dir)?;
     if loaded.is_interpreted() {
         note(&format!(
             "{} differs from the built-in model: running it on the tape interpreter \
@@ -66,7 +66,9 @@ pub fn run(
         })?;
 
     let output = report::run(model, loaded.kernel(), &scenario, &label).map_err(|e| match e {
-        BindError::Missing { .. } => Failure::bad_input(format!("{label}: {e}")),
+        BindError::Missing { .. } | BindError::Catalogue(_) => {
+            Failure::bad_input(format!("{label}: {e}"))
+        }
         BindError::Simulation(e) => simulation_failure(&label, &loaded, &e),
     })?;
 
@@ -130,15 +132,13 @@ fn simulation_failure(label: &str, loaded: &LoadedModel, e: &SimError) -> Failur
     }
 }
 
-/// "a 45-year-old human female, natural menopause at 51, 30 years, output every 30 days".
+/// "a 45-year-old human female, estrogen profile natural_menopause (menopause_age_years = 51),
+/// 30 years simulated, output every 30 days".
 fn describe_default(s: &Scenario) -> String {
     let subject = &s.subject;
-    let estrogen = match s.estrogen {
-        EstrogenProfile::NaturalMenopause {
-            menopause_age_years,
-        } => format!("natural menopause at {menopause_age_years}"),
-        EstrogenProfile::Ovariectomy { day } => format!("ovariectomy on day {day}"),
-        other => format!("estrogen profile {}", other.as_str()),
+    let estrogen = match &s.estrogen.setting {
+        Some((key, value)) => format!("estrogen profile {} ({key} = {value})", s.estrogen.id),
+        None => format!("estrogen profile {}", s.estrogen.id),
     };
     format!(
         "a {}-year-old {} {}, {estrogen}, {} years simulated, output every {} days",
@@ -206,7 +206,10 @@ mod tests {
     fn the_default_is_described_from_its_values() {
         let d = describe_default(&Scenario::default_woman());
         assert!(d.contains("45-year-old human female"), "{d}");
-        assert!(d.contains("natural menopause at 51"), "{d}");
+        assert!(
+            d.contains("natural_menopause (menopause_age_years = 51)"),
+            "{d}"
+        );
         assert!(d.contains("30 years"), "{d}");
     }
 }

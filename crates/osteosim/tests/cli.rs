@@ -189,7 +189,9 @@ fn toy_model(dir: &Path, rate: &str) {
              [processes.change]\nrate = \"{rate}\"\nproduces = [\"x\"]\n\n\
              [observables.x_level]\nexpr = \"x\"\nunit = \"1\"\n\n\
              [sets.subject.human_female.k]\nvalue = 1.0\nsource = \"test\"\n\n\
-             [sets.estrogen.natural_menopause.k]\nvalue = 1.0\nsource = \"test\"\n"
+             [sets.estrogen.natural_menopause.k]\nvalue = 1.0\nsource = \"test\"\n\n\
+             [catalogue.estrogen_profile.natural_menopause]\ndescription = \"toy\"\n\
+             sexes = [\"female\"]\ndefault_for = [\"human_female\", \"mouse_female\"]\n"
         ),
     )
     .expect("write layer");

@@ -42,20 +42,20 @@ fn json_lists_every_contract_drug_with_routes_and_regimens() {
     assert_eq!(
         ids,
         [
-            "estradiol",
-            "raloxifene",
-            "testosterone",
             "alendronate",
-            "zoledronic_acid",
-            "denosumab",
-            "teriparatide",
-            "romosozumab",
             "anti_tnf",
+            "calcium_vitamin_d",
+            "denosumab",
+            "estradiol",
             "ev_biogenesis_inhibitor",
             "ev_neutralizing_antibody",
+            "exercise",
+            "raloxifene",
+            "romosozumab",
             "senolytic",
-            "calcium_vitamin_d",
-            "exercise"
+            "teriparatide",
+            "testosterone",
+            "zoledronic_acid"
         ]
     );
     for d in &drugs {
@@ -161,12 +161,12 @@ fn text_names_each_drug_its_status_and_sources() {
     let (code, stdout, stderr) = osteosim(&["drugs"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stdout.starts_with("14 drug ids of the scenario contract"),
+        stdout.starts_with("14 drugs in the built-in model"),
         "{stdout}"
     );
-    assert!(stdout.contains("\nromosozumab: anti-sclerostin antibody\n  modelled: yes, layer romosozumab (drugs/romosozumab.toml)"), "{stdout}");
+    assert!(stdout.contains("\nromosozumab: anti-sclerostin antibody\n  also written: evenity\n  layer romosozumab (drugs/romosozumab.toml)"), "{stdout}");
     assert!(
-        stdout.contains("\nteriparatide: intermittent PTH(1-34), anabolic\n  modelled: yes, layer teriparatide (drugs/teriparatide.toml)"),
+        stdout.contains("\nteriparatide: intermittent PTH(1-34), anabolic\n  also written: forteo, pth\n  layer teriparatide (drugs/teriparatide.toml)"),
         "{stdout}"
     );
     assert!(stdout.contains(

@@ -33,6 +33,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use osteosim_model::catalogue::Catalogue;
 use osteosim_model::scenario::{
     embedded_simulation, embedded_treatments, ScenarioError, Sex, Simulation, Species, Subject,
     Treatment,
@@ -126,6 +127,8 @@ pub struct TrialFile {
 pub struct Names<'a> {
     pub parameters: &'a [&'a str],
     pub columns: &'a [&'a str],
+    /// The drugs (and their regimens) arms may give.
+    pub catalogue: &'a Catalogue,
 }
 
 /// An id among `all` (with their names given by `name`).
@@ -207,7 +210,7 @@ impl TrialFile {
                 }
             };
             let simulation = embedded_simulation(root)?;
-            let arms = parse_arms(root, &population, &simulation)?;
+            let arms = parse_arms(root, &population, &simulation, names.catalogue)?;
             Ok(TrialFile {
                 population,
                 arms,
@@ -327,6 +330,7 @@ fn parse_arms(
     root: &Section<'_, '_, '_>,
     population: &Population,
     simulation: &Simulation,
+    catalogue: &Catalogue,
 ) -> Res<Vec<Arm>> {
     // Regimens are checked against a typical subject of the population.
     let subject = Subject {
@@ -382,7 +386,7 @@ fn parse_arms(
         if arms.iter().any(|a| a.name == name) {
             return Err(t.value_err("name", name_value, format!("duplicate arm name \"{name}\"")));
         }
-        let treatments = embedded_treatments(root, "arm", i, &subject, simulation)?;
+        let treatments = embedded_treatments(root, "arm", i, &subject, simulation, catalogue)?;
         arms.push(Arm { name, treatments });
     }
     Ok(arms)
@@ -399,6 +403,7 @@ mod tests {
         let names = Names {
             parameters: PARAMETERS,
             columns: COLUMNS,
+            catalogue: Catalogue::builtin(),
         };
         TrialFile::from_toml_str(text, "t.toml", &names)
     }

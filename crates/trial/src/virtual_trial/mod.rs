@@ -12,6 +12,7 @@ mod subject;
 use std::path::{Path, PathBuf};
 
 use osteosim_engine::{Kernel, Model};
+use osteosim_model::catalogue::Catalogue;
 use osteosim_model::report;
 
 pub use file::{Arm, Bound, BoundKind, Names, Population, Spread, TrialFile};
@@ -141,9 +142,11 @@ pub fn run(
     let columns = report::column_order(model);
     let parameter_names: Vec<&str> = model.parameter_names().collect();
     let column_names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
+    let catalogue = Catalogue::of(model).map_err(|e| TrialError::Input(e.to_string()))?;
     let names = Names {
         parameters: &parameter_names,
         columns: &column_names,
+        catalogue: &catalogue,
     };
     let trial = TrialFile::from_toml_str(text, label, &names)
         .map_err(|e| TrialError::Input(e.to_string()))?;

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use osteosim_engine::{Kernel, Model, SimError};
 use osteosim_model::binding::{self, BindError};
+use osteosim_model::catalogue::Catalogue;
 use osteosim_model::report;
-use osteosim_model::scenario::{EstrogenProfile, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR};
+use osteosim_model::scenario::{EstrogenProfile, Scenario, Treatment, DAYS_PER_YEAR};
 use serde::{Deserialize, Serialize};
 
 use super::{Context, TrialError, TrialFile, BMD_SITES, MAX_ATTEMPTS, PREDICTOR_COLUMNS};
@@ -82,6 +83,7 @@ fn bind_error(ctx: &Context<'_>, subject: u64, arm: &str, e: BindError) -> Trial
     let message = format!("{}: subject {subject}, arm `{arm}`: {e}", ctx.label);
     match e {
         BindError::Missing { .. }
+        | BindError::Catalogue(_)
         | BindError::Simulation(
             SimError::Parameter { .. } | SimError::Dose { .. } | SimError::Settings { .. },
         ) => TrialError::Input(message),
@@ -89,14 +91,26 @@ fn bind_error(ctx: &Context<'_>, subject: u64, arm: &str, e: BindError) -> Trial
     }
 }
 
-fn untreated(trial: &TrialFile, age: f64, menopause: Option<f64>) -> Scenario {
+/// An untreated subject of the population on its default estrogen course, with the drawn value
+/// of the course's setting (the age at menopause for women) when there is one.
+fn untreated(
+    model: &Model,
+    trial: &TrialFile,
+    age: f64,
+    setting: Option<f64>,
+) -> Result<Scenario, TrialError> {
     let p = &trial.population;
-    let estrogen = match menopause {
-        Some(m) => EstrogenProfile::NaturalMenopause {
-            menopause_age_years: m,
-        },
-        None => EstrogenProfile::default_for(p.species, p.sex),
-    };
+    let catalogue = Catalogue::of(model).map_err(|e| TrialError::Input(e.to_string()))?;
+    let mut estrogen =
+        EstrogenProfile::default_for(&catalogue, p.species, p.sex).ok_or_else(|| {
+            TrialError::Input(format!(
+                "the model has no default estrogen profile for a {} {}",
+                p.species, p.sex
+            ))
+        })?;
+    if let (Some((_, value)), Some(drawn)) = (estrogen.setting.as_mut(), setting) {
+        *value = drawn;
+    }
     let mut scenario = Scenario::untreated(
         p.species,
         p.sex,
@@ -106,7 +120,7 @@ fn untreated(trial: &TrialFile, age: f64, menopause: Option<f64>) -> Scenario {
         trial.simulation.output_every_days,
     );
     scenario.simulation = trial.simulation;
-    scenario
+    Ok(scenario)
 }
 
 /// The value each varied parameter has for this population's species and sex.
@@ -115,7 +129,7 @@ pub(crate) fn nominal_values(
     kernel: &dyn Kernel,
     trial: &TrialFile,
 ) -> Result<Vec<(String, f64)>, TrialError> {
-    let base = untreated(trial, trial.population.age_years.mean.max(0.0), None);
+    let base = untreated(model, trial, trial.population.age_years.mean.max(0.0), None)?;
     let sim = binding::simulation(model, kernel, &base)
         .map_err(|e| TrialError::Input(format!("the population cannot run on this model: {e}")))?;
     Ok(trial
@@ -145,12 +159,13 @@ fn draw(ctx: &Context<'_>, subject: u64, attempt: u64) -> Result<Drawn, TrialErr
             })
     };
     let age_years = truncated(&mut s, "age_years", &p.age_years)?;
-    let menopause_age_years = match (&p.menopause_age_years, p.species, p.sex) {
-        (Some(d), _, _) => Some(truncated(&mut s, "menopause_age_years", d)?),
-        (None, Species::Human, Sex::Female) => {
-            Some(osteosim_model::scenario::DEFAULT_MENOPAUSE_AGE_YEARS)
-        }
-        _ => None,
+    let menopause_age_years = match &p.menopause_age_years {
+        Some(d) => Some(truncated(&mut s, "menopause_age_years", d)?),
+        // The default course's own setting (51 years for women), if it has one.
+        None => Catalogue::of(ctx.model)
+            .ok()
+            .and_then(|c| EstrogenProfile::default_for(&c, p.species, p.sex))
+            .and_then(|e| e.value()),
     };
     let parameters = ctx
         .nominal
@@ -164,13 +179,17 @@ fn draw(ctx: &Context<'_>, subject: u64, attempt: u64) -> Result<Drawn, TrialErr
     })
 }
 
-fn scenario(ctx: &Context<'_>, d: &Drawn, treatments: &[Treatment]) -> Scenario {
-    let mut s = untreated(&ctx.trial, d.age_years, d.menopause_age_years);
+fn scenario(
+    ctx: &Context<'_>,
+    d: &Drawn,
+    treatments: &[Treatment],
+) -> Result<Scenario, TrialError> {
+    let mut s = untreated(ctx.model, &ctx.trial, d.age_years, d.menopause_age_years)?;
     for ((name, _), value) in ctx.nominal.iter().zip(&d.parameters) {
         s.subject.parameters.insert(name.clone(), *value);
     }
     s.treatments = treatments.to_vec();
-    s
+    Ok(s)
 }
 
 /// State and observables on day 0: the model's steady state at its reference age carried
@@ -325,7 +344,7 @@ pub(crate) fn run_chunk(
         let mut found = None;
         for attempt in 0..MAX_ATTEMPTS {
             let drawn = draw(ctx, i, attempt)?;
-            let base = scenario(ctx, &drawn, &[]);
+            let base = scenario(ctx, &drawn, &[])?;
             let (y0, obs0) = day_zero(ctx, &base).map_err(|e| bind_error(ctx, i, "(day 0)", e))?;
             if passes(ctx, &obs0) {
                 found = Some((attempt + 1, drawn, y0));
@@ -355,7 +374,7 @@ pub(crate) fn run_chunk(
         };
         let mut arms = Vec::with_capacity(trial.arms.len());
         for (a, arm) in trial.arms.iter().enumerate() {
-            let s = scenario(ctx, &drawn, &arm.treatments);
+            let s = scenario(ctx, &drawn, &arm.treatments)?;
             let sim = binding::simulation(ctx.model, ctx.kernel, &s)
                 .and_then(|sim| {
                     Ok(sim
