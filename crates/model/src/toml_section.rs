@@ -7,7 +7,36 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use crate::scenario::ScenarioError;
+/// Anything wrong with a scenario file, or with another TOML input document that embeds scenario
+/// parts (a virtual trial).
+///
+/// Displays as `FILE[:LINE]: `KEY`: MESSAGE` (the key part is left out when
+/// the error is not about a key, e.g. a TOML syntax error or an unreadable
+/// file).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}{}: {}{message}", line_part(.line), key_part(.key))]
+pub struct ScenarioError {
+    /// The file name as given by the caller.
+    pub file: String,
+    /// 1-based line of the offending key or value, when known.
+    pub line: Option<usize>,
+    /// Dotted path of the offending key, arrays as `treatment[0]`; empty when
+    /// the error concerns the whole file.
+    pub key: String,
+    pub message: String,
+}
+
+fn line_part(line: &Option<usize>) -> String {
+    line.map(|l| format!(":{l}")).unwrap_or_default()
+}
+
+fn key_part(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("`{key}`: ")
+    }
+}
 
 /// A result whose error names where in the document it lies.
 pub type Res<T> = Result<T, ScenarioError>;
