@@ -114,13 +114,11 @@ pub fn simulation<'a>(
             .as_deref()
             .filter(|name| model.parameter_index(name).is_some())
         {
-            // The event (a surgery) is exact on its day, or done before the run starts.
-            sim = if day <= t0 {
-                sim.with_parameter(switch, 1.0)?
-            } else {
-                sim.with_parameter(switch, 0.0)?
-                    .with_switch(switch, day, 1.0)?
-            };
+            // The event (a surgery) is exact on its day, also on day 0: the subject starts
+            // intact at its start age (the steady state and the run-in are before it).
+            sim = sim
+                .with_parameter(switch, 0.0)?
+                .with_switch(switch, day, 1.0)?;
         }
     }
     if t0 < 0.0 && model.parameter_index("mortality_counting").is_some() {
