@@ -115,6 +115,12 @@ pub enum SimError {
     NonFinite { name: String, time: f64, value: f64 },
     #[error("no steady state found: {message}")]
     SteadyState { message: String },
+    /// The start state is not finite: `states` names each such state with its value.
+    #[error(
+        "the initial state at t = {time} is not finite: {states}; check the parameters their \
+         initial values and steady state depend on"
+    )]
+    InitialState { time: f64, states: String },
 }
 
 /// A "did you mean" hint for `name` among `candidates`, empty when nothing is close.

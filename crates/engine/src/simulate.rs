@@ -290,7 +290,7 @@ impl<'a> Simulation<'a> {
                 }
             }
         }
-        steady_state(
+        let y = steady_state(
             self.kernel,
             self.t0,
             &self.parameters,
@@ -299,7 +299,32 @@ impl<'a> Simulation<'a> {
             &self.atol(),
             &self.state_names(),
             self.steady,
-        )
+        )?;
+        self.check_finite(&y)?;
+        Ok(y)
+    }
+
+    /// A non-finite start is a numerical failure of the model as parameterized (a rate or an
+    /// initial value divides by zero, a steady state does not exist): name every such state.
+    fn check_finite(&self, y: &[f64]) -> Result<(), SimError> {
+        let bad: Vec<usize> = (0..y.len()).filter(|&i| !y[i].is_finite()).collect();
+        if bad.is_empty() {
+            return Ok(());
+        }
+        const SHOWN: usize = 8;
+        let mut states = bad
+            .iter()
+            .take(SHOWN)
+            .map(|&i| format!("`{}` = {}", self.model.states[i].name, y[i]))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if bad.len() > SHOWN {
+            states.push_str(&format!(" and {} more", bad.len() - SHOWN));
+        }
+        Err(SimError::InitialState {
+            time: self.t0,
+            states,
+        })
     }
 
     fn outputs(&self) -> Vec<f64> {

@@ -398,6 +398,29 @@ fn a_run_that_fails_numerically_exits_1() {
 }
 
 #[test]
+fn a_non_finite_initial_state_exits_1_and_names_the_state() {
+    let tmp = TempDir::new("initial_nan");
+    // The model is valid; its parameter value makes the start state 0/0.
+    toy_model(&tmp.join("toy"), "k * x");
+    let layer = tmp.join("toy").join("growth.toml");
+    let text = fs::read_to_string(&layer).expect("read layer");
+    let text = text.replace(
+        "initial = 1.0\n",
+        "initial = \"scale / scale\"\n\n[parameters.scale]\nvalue = 0.0\nunit = \"1\"\n\
+         source = \"test\"\n",
+    );
+    fs::write(&layer, text).expect("write layer");
+    let run = osteosim(&["run", "--model", "toy", "--out", "out"], tmp.path());
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("`x` = NaN") && run.stderr.contains("t = 0"),
+        "{}",
+        run.describe()
+    );
+    assert!(!tmp.join("out").exists());
+}
+
+#[test]
 fn unreadable_inputs_and_unwritable_outputs_exit_2() {
     let tmp = TempDir::new("io");
     let run = osteosim(&["run", "no_such_file.toml", "--out", "out"], tmp.path());
