@@ -7,17 +7,21 @@
 use osteosim_engine::output::Table;
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::catalogue::{Catalogue, SettingKind};
-use osteosim_model::report;
 use osteosim_model::scenario::{EstrogenProfile, Scenario, Sex, Species, DAYS_PER_YEAR};
+use osteosim_model::{binding, report};
 
+/// The model's steady-state age for this subject, as the binding resolves it.
 fn steady_state_age(species: Species, sex: Sex) -> f64 {
     let m = model();
     let i = m
         .parameter_index("steady_state_age_years")
         .expect("the model starts in steady state");
-    m.set("subject", &format!("{species}_{sex}"))
-        .and_then(|s| s.values.iter().find(|v| v.parameter == i))
-        .map_or(m.parameters[i].value, |v| v.value)
+    let profile = EstrogenProfile::default_for(Catalogue::builtin(), species, sex)
+        .expect("every subject has a default profile");
+    let sc = Scenario::untreated(species, sex, 1.0, profile, 1.0, 1.0);
+    binding::simulation(m, kernel(), &sc)
+        .expect("bind")
+        .parameters()[i]
 }
 
 fn run(sc: &Scenario) -> Table {
