@@ -19,9 +19,8 @@ use osteosim_engine::units::Unit;
 use osteosim_engine::{Dose, Kernel, Model, SimError, Simulation, SolverOptions};
 
 use crate::catalogue::{Catalogue, CatalogueError, SettingKind};
+use crate::scenario::DAYS_PER_YEAR;
 use crate::scenario::{DoseAmount, Scenario, Treatment};
-
-pub const DAYS_PER_YEAR: f64 = 365.25;
 
 /// Why a valid scenario cannot run on a given model.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -5,7 +5,9 @@
 //!   [`builtin`] embeds them and their native code,
 //! - [`scenario`] reads and validates scenario files (the public contract),
 //! - [`binding`] turns a scenario into an engine simulation,
-//! - [`report`] shapes a run into the contract's `timeseries.csv` and `summary.json`.
+//! - [`report`] shapes a run into the contract's `timeseries.csv` and `summary.json`,
+//! - [`virtual_trial`] reads trial files and runs virtual populations on the generic
+//!   machinery of `osteosim-trial`.
 
 pub mod binding;
 pub mod builtin;
@@ -16,6 +18,7 @@ pub mod scenario;
 pub mod sensitivity;
 pub mod toml_section;
 pub mod validation;
+pub mod virtual_trial;
 
 pub use binding::{simulation, BindError};
 pub use report::{run, RunOutput, CONTRACT_COLUMNS};

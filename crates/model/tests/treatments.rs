@@ -374,37 +374,7 @@ fn continued_denosumab_keeps_resorption_below_its_pretreatment_level() {
     }
 }
 
-/// T1 placebo arm: a 72-year-old's hip over three years (Austin 2012 FREEDOM placebo 0.0,
-/// -0.7, -1.4%, each +-1.5 points).
-#[test]
-fn t1_placebo_arm_total_hip_austin_2012() {
-    let run = Run::of(&woman(72.0, 3.0));
-    for (y, target) in [(1.0, 0.0), (2.0, -0.7), (3.0, -1.4)] {
-        within(
-            &format!("placebo total hip, year {y}"),
-            run.change(HIP, years(y)),
-            target,
-            1.5,
-        );
-    }
-}
-
-/// T1: FREEDOM, total hip +3.2, +4.4, +5.0% from baseline at 12, 24 and 36 months on 60 mg every
-/// 6 months (Austin 2012 J Bone Miner Res 27:687), each +-1.5 points. The cortical mineralization
-/// kinetics were set with this time course in view (see `early_mineralization_share_cortical`),
-/// so this is partly a calibration check.
-#[test]
-fn t1_denosumab_total_hip_austin_2012() {
-    let run = Run::treated(woman(72.0, 3.0), vec![denosumab(None)]);
-    for (y, target) in [(1.0, 3.2), (2.0, 4.4), (3.0, 5.0)] {
-        within(
-            &format!("denosumab total hip, year {y}"),
-            run.change(HIP, years(y)),
-            target,
-            1.5,
-        );
-    }
-}
+// T1 (FREEDOM, total hip on denosumab and placebo) is a validation target: validation/targets.toml.
 
 /// Denosumab stops resorption within days while formation goes on for months, so bone takes up
 /// calcium it no longer releases. Deposition slows when ionized calcium falls, so calcium dips
@@ -617,16 +587,13 @@ fn versus_placebo(treated: &Run, placebo: &Run, name: &str, day: f64) -> f64 {
     treated.change(name, day) - placebo.change(name, day)
 }
 
-/// T2: alendronate 10 mg/day, 3 years, lumbar spine +8.8% over placebo (Liberman 1995 N Engl J
-/// Med 333:1437), +-2 points; the same 64-year-old with and without treatment.
+/// Alendronate 10 mg/day lowers resorption by about half at a year (Bauer 2004 J Bone Miner Res
+/// 19:1250). Its spine gain over placebo (Liberman 1995) is validation target T2.
 #[test]
-fn t2_alendronate_lumbar_spine_liberman_1995() {
-    let sc = woman(64.0, 3.0);
+fn alendronate_halves_resorption_at_one_year() {
+    let sc = woman(64.0, 1.0);
     let placebo = Run::of(&sc);
     let treated = Run::treated(sc, vec![alendronate_daily(None)]);
-    let d = versus_placebo(&treated, &placebo, SPINE, years(3.0));
-    within("alendronate spine vs placebo at 3 years", d, 8.8, 2.0);
-    // Markers: resorption down by about half (Bauer 2004 J Bone Miner Res 19:1250).
     let ctx = treated.at(CTX, years(1.0)) / placebo.at(CTX, years(1.0));
     assert!(
         (0.3..=0.6).contains(&ctx),
@@ -773,10 +740,10 @@ fn hrt_from_51_prevents_most_spine_loss_and_stopping_at_56_restarts_it() {
     );
 }
 
-/// T3 (loose): raloxifene 60 mg/day, lumbar spine +2.6% over placebo at 3 years (MORE:
-/// Ettinger 1999 JAMA 282:637), band +1 to +4.5.
+/// Raloxifene 60 mg/day, lumbar spine +2.6% over placebo at 3 years (MORE: Ettinger 1999 JAMA
+/// 282:637), a loose band of +1 to +4.5.
 #[test]
-fn t3_raloxifene_lumbar_spine_more_trial() {
+fn raloxifene_lumbar_spine_more_trial() {
     let sc = woman(66.0, 3.0);
     let placebo = Run::of(&sc);
     let treated = Run::treated(sc, vec![raloxifene(None)]);

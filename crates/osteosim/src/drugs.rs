@@ -6,14 +6,13 @@
 //! other drugs (`shared_layers`, e.g. the bisphosphonates' bone pools); a treatment with no
 //! file of its own (exercise) lists the `parameters` its catalogue entry names.
 
-use osteosim_engine::model::{Parameter, Source};
 use osteosim_engine::Model;
 use osteosim_model::catalogue::{sorted_ids, Catalogue, DrugEntry, Regimen};
 use serde_json::{json, Value};
 
 use crate::failure::{print, print_json, Failure};
 use crate::models::LoadedModel;
-use crate::params::format_value;
+use crate::params::{format_value, one_line, parameter_json, source_line};
 
 /// One route of one drug.
 struct RouteRow<'c> {
@@ -92,26 +91,6 @@ fn rows<'c>(model: &Model, catalogue: &'c Catalogue) -> Vec<DrugRow<'c>> {
         .collect()
 }
 
-/// Whitespace runs as single spaces.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn layer_name(model: &Model, p: &Parameter) -> String {
-    model
-        .layers
-        .get(p.layer)
-        .map(|l| l.name.clone())
-        .unwrap_or_default()
-}
-
-fn source_line(p: &Parameter) -> String {
-    match &p.source {
-        Source::Cited(s) => format!("source: {}", one_line(s)),
-        Source::Calibrated(_) => one_line(&p.source.to_string()),
-    }
-}
-
 /// An array with one object per drug id, in id order.
 pub fn to_json(model: &Model, catalogue: &Catalogue) -> Value {
     Value::Array(
@@ -141,17 +120,7 @@ pub fn to_json(model: &Model, catalogue: &Catalogue) -> Value {
                         "why": r.regimen.why,
                         "source": r.regimen.source,
                     })).collect::<Vec<_>>(),
-                    "parameters": row.parameters.iter().map(|&i| {
-                        let p = &model.parameters[i];
-                        json!({
-                            "name": p.name,
-                            "value": p.value,
-                            "unit": p.unit_text,
-                            "source": one_line(&p.source.to_string()),
-                            "layer": layer_name(model, p),
-                            "description": one_line(&p.description),
-                        })
-                    }).collect::<Vec<_>>(),
+                    "parameters": row.parameters.iter().map(|&i| parameter_json(model, &model.parameters[i])).collect::<Vec<_>>(),
                 })
             })
             .collect(),

@@ -25,26 +25,30 @@ fn layer_name(model: &Model, p: &Parameter) -> String {
         .unwrap_or_default()
 }
 
-/// An array of {name, value, unit, source, layer, description, file, line}.
+/// An array of [`parameter_json`] objects, one per parameter.
 pub fn to_json(model: &Model) -> Value {
     Value::Array(
         model
             .parameters
             .iter()
-            .map(|p| {
-                json!({
-                    "name": p.name,
-                    "value": p.value,
-                    "unit": p.unit_text,
-                    "source": one_line(&p.source.to_string()),
-                    "layer": layer_name(model, p),
-                    "description": one_line(&p.description),
-                    "file": p.origin.file,
-                    "line": p.origin.line,
-                })
-            })
+            .map(|p| parameter_json(model, p))
             .collect(),
     )
+}
+
+/// One parameter as {name, value, unit, source, layer, description, file, line}: the one
+/// JSON form of a parameter, used by `params --json` and `drugs --json`.
+pub fn parameter_json(model: &Model, p: &Parameter) -> Value {
+    json!({
+        "name": p.name,
+        "value": p.value,
+        "unit": p.unit_text,
+        "source": one_line(&p.source.to_string()),
+        "layer": layer_name(model, p),
+        "description": one_line(&p.description),
+        "file": p.origin.file,
+        "line": p.origin.line,
+    })
 }
 
 /// A number as short as it can be written: plain for ordinary magnitudes, exponent otherwise.
@@ -58,12 +62,12 @@ pub fn format_value(v: f64) -> String {
 }
 
 /// Whitespace runs (including the line breaks of multi-line TOML strings) as single spaces.
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// "source: CITATION" or "calibrated: WHAT".
-fn source_line(p: &Parameter) -> String {
+pub fn source_line(p: &Parameter) -> String {
     match &p.source {
         Source::Cited(s) => format!("source: {}", one_line(s)),
         Source::Calibrated(_) => one_line(&p.source.to_string()),

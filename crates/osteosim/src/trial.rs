@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use osteosim_model::builtin;
-use osteosim_trial::virtual_trial::{self, Finished, TrialError, TrialOptions};
+use osteosim_model::virtual_trial::{self, Finished, TrialOptions};
 
 use crate::failure::{print, Failure};
 
@@ -28,9 +28,12 @@ pub fn trial(file: &Path, out: &Path, resume: bool, threads: Option<usize>) -> R
         out,
         &options,
     )
-    .map_err(|e| match e {
-        TrialError::Input(m) | TrialError::Output(m) => Failure::bad_input(m),
-        TrialError::Run(m) => Failure::run_failed(m),
+    .map_err(|e| {
+        if e.is_numerical() {
+            Failure::run_failed(e.to_string())
+        } else {
+            Failure::bad_input(e.to_string())
+        }
     })?;
     let mut report = String::new();
     match finished {

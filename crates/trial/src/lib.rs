@@ -8,13 +8,12 @@
 //!   column,
 //! - [`runner`]: fixed chunks run in parallel with a journal that resumes after a kill.
 //!
-//! [`virtual_trial`] is the osteosim application of it: the trial file, drawing a subject
-//! and running her in every arm, and the outputs `subjects.parquet`, `arms.csv`,
-//! `events.csv`, `population.csv` and `summary.json`.
+//! The osteosim application of it (the trial file, drawing a subject and running her in
+//! every arm, the bone outputs) is `osteosim_model::virtual_trial`; this crate does not
+//! depend on the model.
 
 pub mod hazard;
 pub mod rng;
 pub mod runner;
 pub mod stats;
 pub mod store;
-pub mod virtual_trial;

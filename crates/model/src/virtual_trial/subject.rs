@@ -4,19 +4,19 @@
 use std::ops::Range;
 use std::path::Path;
 
+use crate::binding::{self, BindError};
+use crate::catalogue::Catalogue;
+use crate::report;
+use crate::scenario::{EstrogenProfile, Scenario, Treatment, DAYS_PER_YEAR};
 use osteosim_engine::{Kernel, Model, SimError};
-use osteosim_model::binding::{self, BindError};
-use osteosim_model::catalogue::Catalogue;
-use osteosim_model::report;
-use osteosim_model::scenario::{EstrogenProfile, Scenario, Treatment, DAYS_PER_YEAR};
 use serde::{Deserialize, Serialize};
 
 use super::{Context, TrialError, TrialFile, BMD_SITES, MAX_ATTEMPTS, PREDICTOR_COLUMNS};
-use crate::hazard::{
+use osteosim_trial::hazard::{
     event_from_hazard, event_from_survival, probability_by_end, rate_from_probability,
 };
-use crate::rng::Stream;
-use crate::store::{write_part, Block};
+use osteosim_trial::rng::Stream;
+use osteosim_trial::store::{write_part, Block};
 
 /// Stream purposes: the subject's characteristics, and her event draws.
 const PURPOSE_CHARACTERISTICS: u64 = 1;
@@ -75,19 +75,20 @@ struct Drawn {
     parameters: Vec<f64>,
 }
 
-fn input_error(ctx: &Context<'_>, what: String) -> TrialError {
-    TrialError::Input(format!("{}: {what}", ctx.label))
+fn population_error(ctx: &Context<'_>, key: &str, message: String) -> TrialError {
+    TrialError::Population {
+        label: ctx.label.clone(),
+        key: key.to_string(),
+        message,
+    }
 }
 
-fn bind_error(ctx: &Context<'_>, subject: u64, arm: &str, e: BindError) -> TrialError {
-    let message = format!("{}: subject {subject}, arm `{arm}`: {e}", ctx.label);
-    match e {
-        BindError::Missing { .. }
-        | BindError::Catalogue(_)
-        | BindError::Simulation(
-            SimError::Parameter { .. } | SimError::Dose { .. } | SimError::Settings { .. },
-        ) => TrialError::Input(message),
-        BindError::Simulation(_) => TrialError::Run(message),
+fn bind_error(ctx: &Context<'_>, subject: u64, arm: &str, error: BindError) -> TrialError {
+    TrialError::Subject {
+        label: ctx.label.clone(),
+        subject,
+        arm: arm.to_string(),
+        error,
     }
 }
 
@@ -96,14 +97,19 @@ fn bind_error(ctx: &Context<'_>, subject: u64, arm: &str, e: BindError) -> Trial
 fn untreated(
     model: &Model,
     trial: &TrialFile,
+    label: &str,
     age: f64,
     setting: Option<f64>,
 ) -> Result<Scenario, TrialError> {
     let p = &trial.population;
-    let catalogue = Catalogue::of(model).map_err(|e| TrialError::Input(e.to_string()))?;
+    let model_error = |message: String| TrialError::Model {
+        label: label.to_string(),
+        message,
+    };
+    let catalogue = Catalogue::of(model).map_err(|e| model_error(e.to_string()))?;
     let mut estrogen =
         EstrogenProfile::default_for(&catalogue, p.species, p.sex).ok_or_else(|| {
-            TrialError::Input(format!(
+            model_error(format!(
                 "the model has no default estrogen profile for a {} {}",
                 p.species, p.sex
             ))
@@ -128,10 +134,19 @@ pub(crate) fn nominal_values(
     model: &Model,
     kernel: &dyn Kernel,
     trial: &TrialFile,
+    label: &str,
 ) -> Result<Vec<(String, f64)>, TrialError> {
-    let base = untreated(model, trial, trial.population.age_years.mean.max(0.0), None)?;
-    let sim = binding::simulation(model, kernel, &base)
-        .map_err(|e| TrialError::Input(format!("the population cannot run on this model: {e}")))?;
+    let base = untreated(
+        model,
+        trial,
+        label,
+        trial.population.age_years.mean.max(0.0),
+        None,
+    )?;
+    let sim = binding::simulation(model, kernel, &base).map_err(|e| TrialError::Model {
+        label: label.to_string(),
+        message: format!("the population cannot run on this model: {e}"),
+    })?;
     Ok(trial
         .population
         .variability
@@ -149,10 +164,11 @@ fn draw(ctx: &Context<'_>, subject: u64, attempt: u64) -> Result<Drawn, TrialErr
     let truncated = |s: &mut Stream, key: &str, d: &super::Spread| {
         s.truncated_normal(d.mean, d.sd, d.min, d.max, TRUNCATION_TRIES)
             .ok_or_else(|| {
-                input_error(
+                population_error(
                     ctx,
+                    &format!("population.{key}"),
                     format!(
-                        "`population.{key}`: no draw fell within [{}, {}] in {TRUNCATION_TRIES} tries; widen the bounds or move the mean",
+                        "no draw fell within [{}, {}] in {TRUNCATION_TRIES} tries; widen the bounds or move the mean",
                         d.min, d.max
                     ),
                 )
@@ -184,7 +200,13 @@ fn scenario(
     d: &Drawn,
     treatments: &[Treatment],
 ) -> Result<Scenario, TrialError> {
-    let mut s = untreated(ctx.model, &ctx.trial, d.age_years, d.menopause_age_years)?;
+    let mut s = untreated(
+        ctx.model,
+        &ctx.trial,
+        &ctx.label,
+        d.age_years,
+        d.menopause_age_years,
+    )?;
     for ((name, _), value) in ctx.nominal.iter().zip(&d.parameters) {
         s.subject.parameters.insert(name.clone(), *value);
     }
@@ -358,10 +380,11 @@ pub(crate) fn run_chunk(
                 .iter()
                 .map(|b| format!("{} = {}", b.key(), b.value))
                 .collect();
-            return Err(input_error(
+            return Err(population_error(
                 ctx,
+                "population.inclusion",
                 format!(
-                    "`population.inclusion`: subject {i} failed screening in {MAX_ATTEMPTS} draws ({}); the criteria are impossible or too rare for this population",
+                    "subject {i} failed screening in {MAX_ATTEMPTS} draws ({}); the criteria are impossible or too rare for this population",
                     criteria.join(", ")
                 ),
             ));
@@ -403,7 +426,10 @@ pub(crate) fn run_chunk(
         chunk,
         subjects: records,
     })
-    .map_err(|e| TrialError::Run(format!("cannot encode chunk {chunk}: {e}")))?;
+    .map_err(|e| TrialError::Output {
+        path: part.to_path_buf(),
+        message: format!("cannot encode chunk {chunk}: {e}"),
+    })?;
     let blocks: Vec<Block<'_>> = tables
         .iter()
         .map(|(unit, group, rows)| Block {
@@ -412,7 +438,7 @@ pub(crate) fn run_chunk(
             rows,
         })
         .collect();
-    write_part(part, &ctx.layout, &blocks, &document).map_err(|e| TrialError::Output(e.to_string()))
+    Ok(write_part(part, &ctx.layout, &blocks, &document)?)
 }
 
 #[cfg(test)]

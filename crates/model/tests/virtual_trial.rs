@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use osteosim_model::builtin;
+use osteosim_model::virtual_trial::{self, Finished, TrialError, TrialOptions, WORK_DIR};
 use osteosim_trial::store::{scan_column, Layout};
-use osteosim_trial::virtual_trial::{self, Finished, TrialError, TrialOptions, WORK_DIR};
 
 const FILES: [&str; 5] = [
     "subjects.parquet",
@@ -194,7 +194,7 @@ fn stopped_and_resumed_equals_uninterrupted() {
         ..Default::default()
     };
     match run(&changed, &resumed, &resume) {
-        Err(TrialError::Input(m)) => assert!(m.contains("changed"), "{m}"),
+        Err(e @ TrialError::Resume { .. }) => assert!(e.to_string().contains("changed"), "{e}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
     // Stop once more, then finish.

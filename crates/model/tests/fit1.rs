@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use osteosim_model::builtin;
-use osteosim_trial::virtual_trial::{self, TrialOptions};
+use osteosim_model::virtual_trial::{self, TrialOptions};
 use serde_json::Value;
 
 fn fit1() -> String {
@@ -57,13 +57,12 @@ fn fit1_runs_and_alendronate_raises_bmd_and_lowers_expected_risk() {
     assert!(expected < 1.0 && expected > 0.3, "{expected}");
 }
 
-/// FIT-1's relative risk of new vertebral fracture, 0.53 (0.41-0.68), against the model's
-/// relative risk of major osteoporotic fracture in 600 virtual women: the expected relative
-/// risk (mean 3-year probability on alendronate over that on placebo, the model's prediction
-/// for this population) must lie within the published interval, and the events drawn from the
-/// same hazards must agree with it (their 95% interval contains it).
+/// In the 600 virtual women of FIT-1, the events drawn from the hazards agree with the expected
+/// relative risk (mean 3-year probability on alendronate over that on placebo): their 95%
+/// interval contains it. That the expected relative risk lies in FIT-1's published interval
+/// is validation target FIT-1 (validation/targets.toml).
 #[test]
-fn fit1_relative_risk_of_fracture_within_the_published_interval() {
+fn fit1_drawn_events_agree_with_the_expected_relative_risk() {
     let s = run(&fit1(), "full");
     let major = &s["arms"][1]["events"]["major_osteoporotic_fracture"];
     let rr = number(&major["relative_risk"]);
@@ -75,10 +74,6 @@ fn fit1_relative_risk_of_fracture_within_the_published_interval() {
         major["n"],
         s["arms"][0]["events"]["major_osteoporotic_fracture"]["events"],
         s["arms"][0]["events"]["major_osteoporotic_fracture"]["n"],
-    );
-    assert!(
-        (0.41..=0.68).contains(&expected),
-        "expected RR {expected:.3} outside FIT-1's 0.41-0.68"
     );
     assert!(
         low <= expected && expected <= high,

@@ -11,15 +11,17 @@ mod subject;
 
 use std::path::{Path, PathBuf};
 
-use osteosim_engine::{Kernel, Model};
-use osteosim_model::catalogue::Catalogue;
-use osteosim_model::report;
+use crate::binding::BindError;
+use crate::catalogue::Catalogue;
+use crate::report;
+use crate::toml_section::ScenarioError;
+use osteosim_engine::{Kernel, Model, SimError};
 
 pub use file::{Arm, Bound, BoundKind, Names, Population, Spread, TrialFile};
 pub use subject::{ArmRecord, SubjectRecord};
 
-use crate::runner::{self, Outcome, Plan, RunError, RunOptions};
-use crate::store::Layout;
+use osteosim_trial::runner::{self, Outcome, Plan, RunError, RunOptions};
+use osteosim_trial::store::{Layout, StoreError};
 
 /// Files written into the output directory.
 pub const SUBJECTS_FILE: &str = "subjects.parquet";
@@ -59,15 +61,59 @@ pub const MAX_ATTEMPTS: u64 = 2_000;
 /// How a trial failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TrialError {
-    /// The trial file, or what it asks of the model (exit code 2).
-    #[error("{0}")]
-    Input(String),
-    /// A valid trial whose simulation failed (exit code 1).
-    #[error("{0}")]
-    Run(String),
-    /// The output directory cannot be written (exit code 2).
-    #[error("{0}")]
-    Output(String),
+    /// The trial file is not valid: its file, line, key and what was expected (exit code 2).
+    #[error(transparent)]
+    File(#[from] ScenarioError),
+    /// The population cannot be drawn as the file asks: the key of the population section
+    /// at fault and why (exit code 2).
+    #[error("{label}: `{key}`: {message}")]
+    Population {
+        label: String,
+        key: String,
+        message: String,
+    },
+    /// A valid trial file asks for what the model cannot give (exit code 2).
+    #[error("{label}: {message}")]
+    Model { label: String, message: String },
+    /// One subject cannot run in one arm: exit code 1 when the simulation failed numerically
+    /// ([`TrialError::is_numerical`]), 2 when what the subject was given is invalid.
+    #[error("{label}: subject {subject}, arm `{arm}`: {error}")]
+    Subject {
+        label: String,
+        subject: u64,
+        arm: String,
+        error: BindError,
+    },
+    /// `--resume` on a directory whose work belongs to another trial (exit code 2).
+    #[error("cannot resume in {}: {message}", dir.display())]
+    Resume { dir: PathBuf, message: String },
+    /// A file of the output directory cannot be written or read (exit code 2).
+    #[error("{}: {message}", path.display())]
+    Output { path: PathBuf, message: String },
+}
+
+impl TrialError {
+    /// True when a subject's simulation failed numerically (exit code 1); every other error is
+    /// about the input or the output directory (exit code 2).
+    pub fn is_numerical(&self) -> bool {
+        match self {
+            TrialError::Subject {
+                error: BindError::Simulation(e),
+                ..
+            } => !matches!(
+                e,
+                SimError::Parameter { .. } | SimError::Dose { .. } | SimError::Settings { .. }
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl From<StoreError> for TrialError {
+    fn from(e: StoreError) -> Self {
+        let StoreError::File { path, message } = e;
+        TrialError::Output { path, message }
+    }
 }
 
 /// How to run a trial.
@@ -142,15 +188,17 @@ pub fn run(
     let columns = report::column_order(model);
     let parameter_names: Vec<&str> = model.parameter_names().collect();
     let column_names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
-    let catalogue = Catalogue::of(model).map_err(|e| TrialError::Input(e.to_string()))?;
+    let catalogue = Catalogue::of(model).map_err(|e| TrialError::Model {
+        label: label.to_string(),
+        message: e.to_string(),
+    })?;
     let names = Names {
         parameters: &parameter_names,
         columns: &column_names,
         catalogue: &catalogue,
     };
-    let trial = TrialFile::from_toml_str(text, label, &names)
-        .map_err(|e| TrialError::Input(e.to_string()))?;
-    let nominal = subject::nominal_values(model, kernel, &trial)?;
+    let trial = TrialFile::from_toml_str(text, label, &names)?;
+    let nominal = subject::nominal_values(model, kernel, &trial, label)?;
     let layout = Layout {
         unit_column: "subject".into(),
         group_column: "arm".into(),
@@ -177,11 +225,9 @@ pub fn run(
         model.content_hash,
         env!("CARGO_PKG_VERSION")
     );
-    std::fs::create_dir_all(out).map_err(|e| {
-        TrialError::Output(format!(
-            "cannot create output directory `{}`: {e}",
-            out.display()
-        ))
+    std::fs::create_dir_all(out).map_err(|e| TrialError::Output {
+        path: out.to_path_buf(),
+        message: format!("cannot create the output directory: {e}"),
     })?;
     let work = out.join(WORK_DIR);
     let run_options = RunOptions {
@@ -195,8 +241,8 @@ pub fn run(
     })
     .map_err(|e| match e {
         RunError::Work(e) => e,
-        RunError::Resume { .. } => TrialError::Input(e.to_string()),
-        RunError::Journal { .. } => TrialError::Output(e.to_string()),
+        RunError::Resume { dir, message } => TrialError::Resume { dir, message },
+        RunError::Journal { path, message } => TrialError::Output { path, message },
     })?;
     match outcome {
         Outcome::Stopped { committed } => Ok(Finished::Stopped {

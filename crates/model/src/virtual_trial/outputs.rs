@@ -13,14 +13,16 @@ use super::{
     Context, TrialError, ARMS_FILE, BMD_SITES, EVENTS, EVENTS_FILE, POPULATION_FILE,
     PREDICTOR_COLUMNS, SUBJECTS_FILE, SUMMARY_FILE,
 };
-use crate::stats::{in_top_quartile, quantile_sorted, risk, roc_auc, MeanCi, Z_95};
-use crate::store::{concatenate, read_part_document, write_atomically, StoreError, TableReader};
+use osteosim_trial::stats::{in_top_quartile, quantile_sorted, risk, roc_auc, MeanCi, Z_95};
+use osteosim_trial::store::{
+    concatenate, read_part_document, write_atomically, StoreError, TableReader,
+};
 
 /// Values held at once while computing percentiles (f64 each): 64 MB.
 const PERCENTILE_BUDGET_VALUES: usize = 8 * 1024 * 1024;
 
-fn output_error(e: impl std::fmt::Display) -> TrialError {
-    TrialError::Output(e.to_string())
+fn output_error(e: StoreError) -> TrialError {
+    TrialError::from(e)
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> StoreError {
@@ -61,8 +63,10 @@ pub(crate) fn finalize(
     let mut rows: u64 = 0;
     for part in parts {
         let (n, doc) = read_part_document(part).map_err(output_error)?;
-        let doc: ChunkDocument = serde_json::from_str(&doc)
-            .map_err(|e| TrialError::Output(format!("{}: {e}", part.display())))?;
+        let doc: ChunkDocument = serde_json::from_str(&doc).map_err(|e| TrialError::Output {
+            path: part.to_path_buf(),
+            message: e.to_string(),
+        })?;
         rows += n;
         for r in &doc.subjects {
             write_events(ctx, r, &mut events)?;
@@ -83,9 +87,12 @@ pub(crate) fn finalize(
         &staging.join(ARMS_FILE),
     )?;
     let summary = summary(ctx, &totals);
-    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(output_error)?;
-    bytes.push(b'\n');
     let summary_path = staging.join(SUMMARY_FILE);
+    let mut bytes = serde_json::to_vec_pretty(&summary).map_err(|e| TrialError::Output {
+        path: summary_path.clone(),
+        message: format!("cannot encode: {e}"),
+    })?;
+    bytes.push(b'\n');
     write_atomically(&summary_path, |mut f| {
         f.write_all(&bytes).map_err(|e| io_error(&summary_path, e))
     })
@@ -157,7 +164,7 @@ impl Running {
         self.m2 += d * (x - self.mean);
     }
 
-    /// Mean with its 95% interval, as [`crate::stats::mean_ci`]; `None` below two values.
+    /// Mean with its 95% interval, as [`osteosim_trial::stats::mean_ci`]; `None` below two values.
     fn mean_ci(&self) -> Option<MeanCi> {
         if self.n < 2 || !self.mean.is_finite() {
             return None;

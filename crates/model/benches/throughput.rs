@@ -1,6 +1,6 @@
 //! Trial throughput and peak memory (issue items 7b and 7c).
 //!
-//! `cargo bench -p osteosim-trial --bench throughput` runs each design with 1,000 and
+//! `cargo bench -p osteosim-model --bench throughput` runs each design with 1,000 and
 //! 100,000 women followed for 10 years, every run in a child process of its own so that its
 //! peak resident memory (`VmHWM` of /proc/self/status) is its own, on all cores, and prints
 //! wall time, subject-years per second and peak memory. Designs:
@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use osteosim_model::builtin;
-use osteosim_trial::virtual_trial::{self, Finished, TrialOptions};
+use osteosim_model::virtual_trial::{self, Finished, TrialOptions};
 
 const YEARS: f64 = 10.0;
 

@@ -33,12 +33,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use osteosim_model::catalogue::Catalogue;
-use osteosim_model::scenario::{
+use crate::catalogue::Catalogue;
+use crate::scenario::{
     embedded_simulation, embedded_treatments, ScenarioError, Sex, Simulation, Species, Subject,
     Treatment,
 };
-use osteosim_model::toml_section::{read_document, suggest, type_name, Res, Section};
+use crate::toml_section::{read_document, suggest, type_name, Res, Section};
 use toml::de::DeValue;
 
 /// "; did you mean "x"?" when a candidate is close to `input`, else nothing.
