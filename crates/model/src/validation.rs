@@ -24,8 +24,8 @@ use serde::Deserialize;
 
 use crate::builtin::{kernel, model};
 use crate::scenario::{
-    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Simulation, Species, Subject, Treatment,
-    DAYS_PER_YEAR, DEFAULT_MENOPAUSE_AGE_YEARS,
+    DoseAmount, EstrogenProfile, Route, Scenario, Sex, SimulationSettings, Species, Subject,
+    Treatment, DAYS_PER_YEAR, DEFAULT_MENOPAUSE_AGE_YEARS,
 };
 
 /// The target file, as shipped in the repository.
@@ -522,7 +522,7 @@ fn female_mouse(
         },
         estrogen,
         treatments: Vec::new(),
-        simulation: Simulation {
+        simulation: SimulationSettings {
             duration_days: days,
             output_every_days: 7.0_f64.min(days),
             relative_tolerance: None,

@@ -139,7 +139,7 @@ fn contract_example_values() {
     );
     assert_eq!(
         s.simulation,
-        Simulation {
+        SimulationSettings {
             duration_days: 3650.0,
             output_every_days: 30.0,
             relative_tolerance: None,

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use osteosim_engine::output::Table;
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{
-    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Simulation, Species, Subject, Treatment,
-    DAYS_PER_YEAR,
+    DoseAmount, EstrogenProfile, Route, Scenario, Sex, SimulationSettings, Species, Subject,
+    Treatment, DAYS_PER_YEAR,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ fn woman(age_years: f64, years: f64) -> Scenario {
         },
         estrogen: EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
         treatments: Vec::new(),
-        simulation: Simulation {
+        simulation: SimulationSettings {
             duration_days: years * DAYS_PER_YEAR,
             output_every_days: 1.0,
             relative_tolerance: None,

@@ -256,19 +256,20 @@ impl Subject {
     }
 }
 
-/// `[simulation]`.
+/// `[simulation]`: how long to run, how often to write a row, the solver tolerance. (The
+/// engine's prepared run is `osteosim_engine::Simulation`.)
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Simulation {
+pub struct SimulationSettings {
     pub duration_days: f64,
     pub output_every_days: f64,
     /// The integrator's relative tolerance; `None` keeps the engine's (1e-6).
     pub relative_tolerance: Option<f64>,
 }
 
-impl Default for Simulation {
+impl Default for SimulationSettings {
     /// The values a scenario gets when it has no `[simulation]` table.
     fn default() -> Self {
-        Simulation {
+        SimulationSettings {
             duration_days: DEFAULT_DURATION_DAYS,
             output_every_days: DEFAULT_OUTPUT_EVERY_DAYS,
             relative_tolerance: None,
@@ -286,7 +287,7 @@ pub struct Scenario {
     pub subject: Subject,
     pub estrogen: EstrogenProfile,
     pub treatments: Vec<Treatment>,
-    pub simulation: Simulation,
+    pub simulation: SimulationSettings,
 }
 
 // ---------------------------------------------------------------------------
@@ -365,7 +366,7 @@ impl Scenario {
             },
             estrogen,
             treatments: Vec::new(),
-            simulation: Simulation {
+            simulation: SimulationSettings {
                 duration_days,
                 output_every_days,
                 relative_tolerance: None,

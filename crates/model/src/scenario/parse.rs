@@ -110,7 +110,7 @@ pub(super) fn parse_scenario(root: &Section<'_, '_, '_>, catalogue: &Catalogue) 
     let subject = parse_subject(&subject, catalogue)?;
     let simulation = match root.sub_table("simulation")? {
         Some(section) => parse_simulation(&section)?,
-        None => Simulation::default(),
+        None => SimulationSettings::default(),
     };
     let estrogen = match root.sub_table("estrogen")? {
         Some(section) => parse_estrogen(&section, &subject, &simulation, catalogue)?,
@@ -227,7 +227,7 @@ fn parse_subject(s: &Section<'_, '_, '_>, catalogue: &Catalogue) -> Res<Subject>
     })
 }
 
-fn parse_simulation(s: &Section<'_, '_, '_>) -> Res<Simulation> {
+fn parse_simulation(s: &Section<'_, '_, '_>) -> Res<SimulationSettings> {
     s.check_keys(&["duration_days", "output_every_days", "relative_tolerance"])?;
     let duration_days = s
         .positive("duration_days")?
@@ -261,7 +261,7 @@ fn parse_simulation(s: &Section<'_, '_, '_>) -> Res<Simulation> {
             ));
         }
     }
-    Ok(Simulation {
+    Ok(SimulationSettings {
         duration_days,
         output_every_days,
         relative_tolerance,
@@ -278,7 +278,7 @@ fn sexes_word(sexes: &[Sex]) -> String {
 fn parse_estrogen(
     s: &Section<'_, '_, '_>,
     subject: &Subject,
-    sim: &Simulation,
+    sim: &SimulationSettings,
     catalogue: &Catalogue,
 ) -> Res<EstrogenProfile> {
     let profiles = &catalogue.profiles;
@@ -384,7 +384,7 @@ fn parse_estrogen(
 fn parse_treatments(
     root: &Section<'_, '_, '_>,
     subject: &Subject,
-    sim: &Simulation,
+    sim: &SimulationSettings,
     catalogue: &Catalogue,
 ) -> Res<Vec<Treatment>> {
     match root.get("treatment") {
@@ -409,7 +409,7 @@ fn parse_treatment_array(
     path: &str,
     header: &str,
     subject: &Subject,
-    sim: &Simulation,
+    sim: &SimulationSettings,
     catalogue: &Catalogue,
 ) -> Res<Vec<Treatment>> {
     let DeValue::Array(items) = value.get_ref() else {
@@ -441,7 +441,7 @@ fn parse_treatment_array(
 fn parse_treatment(
     s: &Section<'_, '_, '_>,
     subject: &Subject,
-    sim: &Simulation,
+    sim: &SimulationSettings,
     catalogue: &Catalogue,
 ) -> Res<Treatment> {
     s.check_keys(&[
@@ -682,10 +682,12 @@ impl Section<'_, '_, '_> {
 
 /// The `[simulation]` table of a document that embeds scenario parts (read with
 /// [`read_document`]), with a scenario's checks and defaults (the defaults when absent).
-pub fn embedded_simulation(root: &Section<'_, '_, '_>) -> Result<Simulation, ScenarioError> {
+pub fn embedded_simulation(
+    root: &Section<'_, '_, '_>,
+) -> Result<SimulationSettings, ScenarioError> {
     match root.sub_table("simulation")? {
         Some(section) => parse_simulation(&section),
-        None => Ok(Simulation::default()),
+        None => Ok(SimulationSettings::default()),
     }
 }
 
@@ -699,7 +701,7 @@ pub fn embedded_treatments(
     array: &str,
     index: usize,
     subject: &Subject,
-    simulation: &Simulation,
+    simulation: &SimulationSettings,
     catalogue: &Catalogue,
 ) -> Result<Vec<Treatment>, ScenarioError> {
     let Some(DeValue::Array(tables)) = root.get(array).map(|v| v.get_ref()) else {

@@ -125,7 +125,7 @@ fn defaults_apply() {
     );
     assert_eq!(
         s.simulation,
-        Simulation {
+        SimulationSettings {
             duration_days: 3650.0,
             output_every_days: 30.0,
             relative_tolerance: None,
@@ -425,7 +425,7 @@ fn subject() -> impl Strategy<Value = Subject> {
         )
 }
 
-fn simulation() -> impl Strategy<Value = Simulation> {
+fn simulation() -> impl Strategy<Value = SimulationSettings> {
     (
         prop_oneof![
             1e-3..=MAX_DURATION_DAYS,
@@ -435,11 +435,13 @@ fn simulation() -> impl Strategy<Value = Simulation> {
         1e-5..=1.0f64,
         proptest::option::of(RELATIVE_TOLERANCE_RANGE.0..=RELATIVE_TOLERANCE_RANGE.1),
     )
-        .prop_map(|(duration_days, f, relative_tolerance)| Simulation {
-            duration_days,
-            output_every_days: duration_days * f,
-            relative_tolerance,
-        })
+        .prop_map(
+            |(duration_days, f, relative_tolerance)| SimulationSettings {
+                duration_days,
+                output_every_days: duration_days * f,
+                relative_tolerance,
+            },
+        )
 }
 
 /// Any profile of the catalogue that applies to `sex`, with a valid setting.

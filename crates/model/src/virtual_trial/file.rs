@@ -35,8 +35,8 @@ use std::path::Path;
 
 use crate::catalogue::Catalogue;
 use crate::scenario::{
-    embedded_simulation, embedded_treatments, ScenarioError, Sex, Simulation, Species, Subject,
-    Treatment,
+    embedded_simulation, embedded_treatments, ScenarioError, Sex, SimulationSettings, Species,
+    Subject, Treatment,
 };
 use crate::toml_section::{read_document, suggest, type_name, Res, Section};
 use toml::de::DeValue;
@@ -120,7 +120,7 @@ pub struct Arm {
 pub struct TrialFile {
     pub population: Population,
     pub arms: Vec<Arm>,
-    pub simulation: Simulation,
+    pub simulation: SimulationSettings,
 }
 
 /// What the model offers to check names against.
@@ -329,7 +329,7 @@ fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Populatio
 fn parse_arms(
     root: &Section<'_, '_, '_>,
     population: &Population,
-    simulation: &Simulation,
+    simulation: &SimulationSettings,
     catalogue: &Catalogue,
 ) -> Res<Vec<Arm>> {
     // Regimens are checked against a typical subject of the population.
