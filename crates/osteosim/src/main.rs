@@ -67,12 +67,15 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
     },
-    /// Run the validation suite: every published target against the built-in model. Prints
-    /// target, model value, band and verdict, and writes DIR/validation.md.
+    /// Run the validation suite: every published target against the built-in model (or an
+    /// edited one). Prints target, model value, band and verdict, and writes DIR/validation.md.
     Validate {
         /// Only this target (e.g. B1).
         #[arg(value_name = "TARGET")]
         target: Option<String>,
+        /// Model directory instead of the built-in model.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
         /// Directory for validation.md (created if missing).
         #[arg(long, value_name = "DIR", default_value = "out")]
         out: PathBuf,
@@ -195,7 +198,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             threads,
         } => trial::trial(&file, &out, resume, threads),
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
-        Command::Validate { target, out } => validate::validate(target.as_deref(), &out),
+        Command::Validate { target, model, out } => {
+            let loaded = LoadedModel::from_option(model.as_deref())?;
+            validate::validate(&loaded, target.as_deref(), &out)
+        }
         Command::Export { what } => match what {
             ExportCommand::Sbml {
                 scenario,

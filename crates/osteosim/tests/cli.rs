@@ -771,3 +771,40 @@ fn validate_prints_every_target_and_writes_the_report() {
         unknown.describe()
     );
 }
+
+/// `validate --model DIR` holds an edited model to the published figures: a copy of the
+/// built-in model passes, and one whose premenopausal estradiol is tripled misses E1.
+#[test]
+fn validate_runs_against_an_edited_model() {
+    let dir = TempDir::new("validate-model");
+    let copy = dir.path().join("copy");
+    copy_builtin_model(&copy);
+    let same = osteosim(
+        &["validate", "E1", "--model", s(&copy), "--out", "same"],
+        dir.path(),
+    );
+    same.assert_code(0);
+    assert!(same.stdout.contains("pass"), "{}", same.describe());
+
+    let edited = dir.path().join("edited");
+    copy_builtin_model(&edited);
+    let endocrine = edited.join("endocrine.toml");
+    let text = fs::read_to_string(&endocrine).expect("endocrine.toml");
+    let changed = text.replacen(
+        "[parameters.estradiol_premenopausal]\nvalue = 100.0",
+        "[parameters.estradiol_premenopausal]\nvalue = 300.0",
+        1,
+    );
+    assert_ne!(changed, text, "the parameter to edit was not found");
+    fs::write(&endocrine, changed).expect("write endocrine.toml");
+    let missed = osteosim(
+        &["validate", "E1", "--model", s(&edited), "--out", "edited"],
+        dir.path(),
+    );
+    missed.assert_code(1);
+    assert!(
+        missed.stdout.contains("FAIL") && missed.stderr.contains("E1"),
+        "{}",
+        missed.describe()
+    );
+}
