@@ -9,204 +9,16 @@
 //! simulated standard regimens); regenerate them with
 //! `OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --release --test treatments`.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use osteosim_engine::output::Table;
+use common::*;
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{
-    DoseAmount, EstrogenProfile, Route, Scenario, Sex, SimulationSettings, Species, Subject,
-    Treatment, DAYS_PER_YEAR,
+    DoseAmount, EstrogenProfile, Route, Scenario, Treatment, DAYS_PER_YEAR,
 };
-
-// ---------------------------------------------------------------------------------------------
-// Scenarios and results
-// ---------------------------------------------------------------------------------------------
-
-/// First treatment day of the regimens below (day 1). A dose on day 0 works as well (see
-/// `a_dose_on_day_zero_runs_for_an_older_woman`); one day changes nothing measurable.
-const START: f64 = 1.0;
-
-fn woman(age_years: f64, years: f64) -> Scenario {
-    Scenario {
-        subject: Subject {
-            species: Species::Human,
-            sex: Sex::Female,
-            age_years,
-            body_weight_kg: Subject::default_body_weight_kg(Species::Human, Sex::Female),
-            genotype: Vec::new(),
-            parameters: BTreeMap::new(),
-        },
-        estrogen: EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
-        treatments: Vec::new(),
-        simulation: SimulationSettings {
-            duration_days: years * DAYS_PER_YEAR,
-            output_every_days: 1.0,
-            relative_tolerance: None,
-        },
-    }
-}
-
-/// `mg` by `route` from `start` every `every` days (a single dose when `None`) until `stop`.
-fn dose(drug: &str, mg: f64, route: Route, every: Option<f64>, stop: Option<f64>) -> Treatment {
-    Treatment {
-        drug: drug.into(),
-        dose: DoseAmount::Mg(mg),
-        route: Some(route),
-        start_day: START,
-        every_days: every,
-        stop_day: stop,
-        infusion_hours: None,
-    }
-}
-
-fn denosumab(stop: Option<f64>) -> Treatment {
-    dose("denosumab", 60.0, Route::Subcutaneous, Some(182.0), stop)
-}
-
-fn teriparatide(stop: Option<f64>) -> Treatment {
-    dose("teriparatide", 0.02, Route::Subcutaneous, Some(1.0), stop)
-}
-
-fn alendronate_daily(stop: Option<f64>) -> Treatment {
-    dose("alendronate", 10.0, Route::Oral, Some(1.0), stop)
-}
-
-fn zoledronic_acid(stop: Option<f64>) -> Treatment {
-    Treatment {
-        infusion_hours: Some(0.25),
-        ..dose(
-            "zoledronic_acid",
-            5.0,
-            Route::Intravenous,
-            Some(365.25),
-            stop,
-        )
-    }
-}
-
-fn estradiol_oral(stop: Option<f64>) -> Treatment {
-    dose("estradiol", 1.0, Route::Oral, Some(1.0), stop)
-}
-
-fn estradiol_transdermal(stop: Option<f64>) -> Treatment {
-    dose("estradiol", 0.05, Route::Transdermal, Some(1.0), stop)
-}
-
-fn raloxifene(stop: Option<f64>) -> Treatment {
-    dose("raloxifene", 60.0, Route::Oral, Some(1.0), stop)
-}
-
-fn testosterone_gel(stop: Option<f64>) -> Treatment {
-    dose("testosterone", 50.0, Route::Transdermal, Some(1.0), stop)
-}
-
-fn testosterone_im(stop: Option<f64>) -> Treatment {
-    dose("testosterone", 100.0, Route::Intramuscular, Some(7.0), stop)
-}
-
-fn romosozumab(stop: Option<f64>) -> Treatment {
-    dose("romosozumab", 210.0, Route::Subcutaneous, Some(30.4), stop)
-}
-
-fn anti_tnf(stop: Option<f64>) -> Treatment {
-    dose("anti_tnf", 50.0, Route::Subcutaneous, Some(7.0), stop)
-}
-
-fn exercise(intensity: f64, stop: Option<f64>) -> Treatment {
-    Treatment {
-        drug: "exercise".into(),
-        dose: DoseAmount::Intensity(intensity),
-        route: None,
-        start_day: START,
-        every_days: None,
-        stop_day: stop,
-        infusion_hours: None,
-    }
-}
-
-fn man(age_years: f64, years: f64) -> Scenario {
-    let mut sc = woman(age_years, years);
-    sc.subject.sex = Sex::Male;
-    sc.subject.body_weight_kg = Subject::default_body_weight_kg(Species::Human, Sex::Male);
-    sc.estrogen = EstrogenProfile::new("age_related_decline");
-    sc
-}
-
-/// A C57BL/6 female mouse of 16 weeks, ovariectomized (or sham-operated) on day 0.
-fn mouse(ovariectomy: bool, days: f64) -> Scenario {
-    let mut sc = woman(16.0 * 7.0 / DAYS_PER_YEAR, days / DAYS_PER_YEAR);
-    sc.simulation.duration_days = days;
-    sc.subject.species = Species::Mouse;
-    sc.subject.body_weight_kg = Subject::default_body_weight_kg(Species::Mouse, Sex::Female);
-    sc.estrogen = if ovariectomy {
-        EstrogenProfile::with("ovariectomy", "ovariectomy_day", 0.0)
-    } else {
-        EstrogenProfile::new("sham")
-    };
-    sc
-}
-
-/// A run's columns, with one output per day from day 0.
-struct Run(Table);
-
-impl Run {
-    fn of(sc: &Scenario) -> Run {
-        match osteosim_model::run(model(), kernel(), sc, "treatments") {
-            Ok(out) => Run(out.table),
-            Err(e) => panic!("the run failed: {e}\n{}", sc.to_toml_string()),
-        }
-    }
-
-    fn treated(mut sc: Scenario, treatments: Vec<Treatment>) -> Run {
-        sc.treatments = treatments;
-        Run::of(&sc)
-    }
-
-    fn col(&self, name: &str) -> Vec<f64> {
-        self.0
-            .column(name)
-            .unwrap_or_else(|| panic!("no column {name}"))
-    }
-
-    /// Column `name` on day `day` (outputs are daily; the day is rounded).
-    fn at(&self, name: &str, day: f64) -> f64 {
-        let c = self.col(name);
-        let k = day.round() as usize;
-        assert!(k < c.len(), "day {day} is after the end of the run");
-        c[k]
-    }
-
-    /// Column `name` on day `day` of a run with outputs every `step` days.
-    fn at_step(&self, name: &str, step: f64, day: f64) -> f64 {
-        let c = self.col(name);
-        let k = (day / step).round() as usize;
-        assert!(k < c.len(), "day {day} is after the end of the run");
-        c[k]
-    }
-
-    /// Percent change of `name` from day 0 to `day`.
-    fn change(&self, name: &str, day: f64) -> f64 {
-        100.0 * (self.at(name, day) / self.at(name, 0.0) - 1.0)
-    }
-}
-
-const SPINE: &str = "bmd_lumbar_spine_g_cm2";
-const HIP: &str = "bmd_total_hip_g_cm2";
-const NECK: &str = "bmd_femoral_neck_g_cm2";
-const CTX: &str = "ctx_ng_ml";
-
-fn years(y: f64) -> f64 {
-    y * DAYS_PER_YEAR
-}
-
-fn within(what: &str, value: f64, target: f64, half_width: f64) {
-    assert!(
-        (value - target).abs() <= half_width,
-        "{what}: model {value:.2}, published {target} +- {half_width}"
-    );
-}
 
 // ---------------------------------------------------------------------------------------------
 // No drug, no effect
@@ -582,11 +394,6 @@ fn stopping_denosumab_returns_the_hip_to_about_its_baseline() {
 // Bisphosphonates
 // ---------------------------------------------------------------------------------------------
 
-/// Spine BMD difference from the untreated twin at `day`, in points.
-fn versus_placebo(treated: &Run, placebo: &Run, name: &str, day: f64) -> f64 {
-    treated.change(name, day) - placebo.change(name, day)
-}
-
 /// Alendronate 10 mg/day lowers resorption by about half at a year (Bauer 2004 J Bone Miner Res
 /// 19:1250). Its spine gain over placebo (Liberman 1995) is validation target T2.
 #[test]
@@ -789,14 +596,6 @@ fn raloxifene_is_a_partial_agonist() {
 // ---------------------------------------------------------------------------------------------
 // Testosterone
 // ---------------------------------------------------------------------------------------------
-
-/// Mean of `name` over `[from, to)` days of a run with outputs every `step` days from day 0.
-fn mean_over(run: &Run, name: &str, step: f64, from: f64, to: f64) -> f64 {
-    let c = run.col(name);
-    let (i, j) = ((from / step).round() as usize, (to / step).round() as usize);
-    assert!(j <= c.len(), "the run ends before day {to}");
-    c[i..j].iter().sum::<f64>() / (j - i) as f64
-}
 
 #[test]
 fn testosterone_gel_and_injections_reach_replacement_levels() {
