@@ -1,8 +1,9 @@
-//! Treatments: what holds for every drug layer at once.
+//! What holds for every drug layer at once: without a dose every drug term is exactly zero, a
+//! dose on day 0 runs, and a looser solver tolerance stays close to the default.
 //!
 //! `docs/treatments.md` carries tables generated here (the drug layers' parameters and the
 //! simulated standard regimens); regenerate them with
-//! `OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --release --test treatments`.
+//! `OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --release --test drug_terms`.
 
 mod common;
 
@@ -16,6 +17,10 @@ use common::{
 };
 use osteosim_model::builtin::{kernel, model};
 use osteosim_model::scenario::{Route, Scenario, Treatment};
+
+// ---------------------------------------------------------------------------------------------
+// No drug, no effect
+// ---------------------------------------------------------------------------------------------
 
 /// Every state a drug layer declares, by prefix.
 fn is_drug_state(name: &str) -> bool {
@@ -105,6 +110,10 @@ fn a_dose_on_day_zero_runs_for_an_older_woman() {
     assert!(run.at("denosumab_ug_ml", 10.0) > 1.0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Solver tolerance
+// ---------------------------------------------------------------------------------------------
+
 /// `[simulation] relative_tolerance` trades accuracy for speed: at 1e-4 instead of the default
 /// 1e-6, three years of denosumab take far fewer solver steps and every BMD column stays within
 /// 1e-4 of the default run, CTX within 1%.
@@ -141,6 +150,10 @@ fn a_looser_relative_tolerance_is_faster_and_still_close() {
         assert!(worst < bound, "{name}: relative difference {worst:.2e}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// docs/treatments.md: generated tables
+// ---------------------------------------------------------------------------------------------
 
 /// Parameters of the drug layer `layer`: | parameter | value | unit | source |.
 fn parameter_table(layer: &str) -> String {
@@ -281,6 +294,6 @@ fn treatments_doc_tables_match_the_model() {
     }
     assert!(
         text == expected,
-        "docs/treatments.md is out of date with the model; run OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --release --test treatments"
+        "docs/treatments.md is out of date with the model; run OSTEOSIM_UPDATE_DOCS=1 cargo test -p osteosim-model --release --test drug_terms"
     );
 }
