@@ -84,9 +84,18 @@ pub fn denosumab(stop: Option<f64>) -> Treatment {
     dose("denosumab", 60.0, Route::Subcutaneous, Some(182.0), stop)
 }
 
-/// Teriparatide 20 ug subcutaneously a day.
+/// Teriparatide's daily dose, 20 ug.
+pub const TERIPARATIDE_MG: f64 = 0.02;
+
+/// Teriparatide [`TERIPARATIDE_MG`] subcutaneously a day.
 pub fn teriparatide(stop: Option<f64>) -> Treatment {
-    dose("teriparatide", 0.02, Route::Subcutaneous, Some(1.0), stop)
+    dose(
+        "teriparatide",
+        TERIPARATIDE_MG,
+        Route::Subcutaneous,
+        Some(1.0),
+        stop,
+    )
 }
 
 /// Alendronate 10 mg by mouth a day.
