@@ -3,46 +3,19 @@
 //! The FRAX regression itself is validation target F2 (tests/validation.rs); the relative risk
 //! in a virtual FIT-1 is crates/trial/tests/fit1.rs.
 
+mod common;
+
+use common::{denosumab, woman, zoledronic_acid, Run};
 use osteosim_model::builtin::{kernel, model};
-use osteosim_model::scenario::{
-    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR,
-};
+use osteosim_model::scenario::{Scenario, Treatment, DAYS_PER_YEAR};
 
 const MAJOR: &str = "fracture_probability_10y_major";
 const HIP: &str = "fracture_probability_10y_hip";
 
-fn woman(age_years: f64, years: f64) -> Scenario {
-    Scenario::untreated(
-        Species::Human,
-        Sex::Female,
-        age_years,
-        EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
-        years * DAYS_PER_YEAR,
-        1.0,
-    )
-}
-
-fn every(drug: &str, mg: f64, route: Route, days: f64, infusion_hours: Option<f64>) -> Treatment {
-    Treatment {
-        drug: drug.into(),
-        dose: DoseAmount::Mg(mg),
-        route: Some(route),
-        start_day: 1.0,
-        every_days: Some(days),
-        stop_day: None,
-        infusion_hours,
-    }
-}
-
 /// The probability of at least one fracture over the run, from the hazard that each output's
 /// 10-year probability stands for (`-ln(1 - p) / 10 years`), integrated day by day.
 fn risk_over_run(sc: &Scenario, column: &str) -> f64 {
-    let table = osteosim_model::run(model(), kernel(), sc, "fracture test")
-        .unwrap_or_else(|e| panic!("the run failed: {e}"))
-        .table;
-    let p = table
-        .column(column)
-        .unwrap_or_else(|| panic!("no column {column}"));
+    let p = Run::of(sc).col(column);
     let hazard: f64 = p[1..]
         .iter()
         .map(|p| -(1.0 - p).ln() / (10.0 * DAYS_PER_YEAR))
@@ -64,11 +37,7 @@ fn relative_risk(age: f64, treatment: Treatment, column: &str) -> f64 {
 /// model's hip risk must fall within FREEDOM's interval, not far below it.
 #[test]
 fn denosumab_hip_fracture_risk_within_freedom() {
-    let rr = relative_risk(
-        72.0,
-        every("denosumab", 60.0, Route::Subcutaneous, 182.0, None),
-        HIP,
-    );
+    let rr = relative_risk(72.0, denosumab(None), HIP);
     eprintln!("denosumab, 3 years: hip fracture relative risk {rr:.2}");
     assert!((0.37..=0.97).contains(&rr), "hip fracture RR {rr:.2}");
 }
@@ -77,17 +46,7 @@ fn denosumab_hip_fracture_risk_within_freedom() {
 /// yearly for 3 years: hip fracture relative risk 0.59 (0.42-0.83).
 #[test]
 fn zoledronic_acid_hip_fracture_risk_within_horizon() {
-    let rr = relative_risk(
-        73.0,
-        every(
-            "zoledronic_acid",
-            5.0,
-            Route::Intravenous,
-            365.25,
-            Some(0.25),
-        ),
-        HIP,
-    );
+    let rr = relative_risk(73.0, zoledronic_acid(None), HIP);
     eprintln!("zoledronic acid, 3 years: hip fracture relative risk {rr:.2}");
     assert!((0.42..=0.83).contains(&rr), "hip fracture RR {rr:.2}");
 }

@@ -2,38 +2,13 @@
 //! continuous PTH, the order of the markers, and calcium with vitamin D. Each test compares
 //! the same virtual woman with and without the treatment.
 
+mod common;
+
+use common::{dose, teriparatide, woman_every, NECK, SPINE, TERIPARATIDE_MG};
 use osteosim_engine::output::Table;
 use osteosim_engine::Dose;
 use osteosim_model::builtin::{kernel, model};
-use osteosim_model::scenario::{
-    DoseAmount, EstrogenProfile, Route, Scenario, Sex, Species, Treatment, DAYS_PER_YEAR,
-};
-
-const SPINE: &str = "bmd_lumbar_spine_g_cm2";
-const NECK: &str = "bmd_femoral_neck_g_cm2";
-
-fn woman(age_years: f64, years: f64, every: f64) -> Scenario {
-    Scenario::untreated(
-        Species::Human,
-        Sex::Female,
-        age_years,
-        EstrogenProfile::with("natural_menopause", "menopause_age_years", 51.0),
-        years * DAYS_PER_YEAR,
-        every,
-    )
-}
-
-fn daily(drug: &str, mg: f64, route: Route) -> Treatment {
-    Treatment {
-        drug: drug.into(),
-        dose: DoseAmount::Mg(mg),
-        route: Some(route),
-        start_day: 1.0,
-        every_days: Some(1.0),
-        stop_day: None,
-        infusion_hours: None,
-    }
-}
+use osteosim_model::scenario::{Route, Scenario, Treatment, DAYS_PER_YEAR};
 
 fn run(sc: &Scenario) -> Table {
     osteosim_model::run(model(), kernel(), sc, "pth test")
@@ -61,8 +36,6 @@ fn versus_placebo(treated: &Table, placebo: &Table, name: &str, day: f64) -> f64
     change(treated, name, day) - change(placebo, name, day)
 }
 
-const TERIPARATIDE_MG: f64 = 0.02;
-
 /// The untreated and the treated run of the same woman.
 fn twins(sc: &Scenario, treatment: Treatment) -> (Table, Table) {
     let mut treated = sc.clone();
@@ -70,17 +43,13 @@ fn twins(sc: &Scenario, treatment: Treatment) -> (Table, Table) {
     (run(sc), run(&treated))
 }
 
-fn teriparatide() -> Treatment {
-    daily("teriparatide", TERIPARATIDE_MG, Route::Subcutaneous)
-}
-
 /// Teriparatide gains less at the femoral neck than at the spine (Neer 2001 N Engl J Med
 /// 344:1434: +9 and +3 points over placebo at 21 months). The spine gain itself is validation
 /// target T3.
 #[test]
 fn teriparatide_gains_less_at_the_femoral_neck_than_at_the_spine() {
-    let sc = woman(69.0, 2.0, 30.0);
-    let (placebo, treated) = twins(&sc, teriparatide());
+    let sc = woman_every(69.0, 2.0, 30.0);
+    let (placebo, treated) = twins(&sc, teriparatide(None));
     let day = 21.0 * DAYS_PER_YEAR / 12.0;
     let spine = versus_placebo(&treated, &placebo, SPINE, day);
     let neck = versus_placebo(&treated, &placebo, NECK, day);
@@ -96,10 +65,10 @@ fn teriparatide_gains_less_at_the_femoral_neck_than_at_the_spine() {
 /// its gain over placebo: less than all, more than a quarter.
 #[test]
 fn teriparatide_gain_is_partly_lost_in_the_year_after_stopping() {
-    let sc = woman(69.0, 2.0, 30.0);
+    let sc = woman_every(69.0, 2.0, 30.0);
     let stopped = Treatment {
         stop_day: Some(DAYS_PER_YEAR),
-        ..teriparatide()
+        ..teriparatide(None)
     };
     let (placebo, treated) = twins(&sc, stopped);
     let on = versus_placebo(&treated, &placebo, SPINE, DAYS_PER_YEAR);
@@ -119,8 +88,8 @@ fn teriparatide_gain_is_partly_lost_in_the_year_after_stopping() {
 
 #[test]
 fn teriparatide_raises_p1np_before_ctx() {
-    let sc = woman(69.0, 1.0, 7.0);
-    let (placebo, treated) = twins(&sc, teriparatide());
+    let sc = woman_every(69.0, 1.0, 7.0);
+    let (placebo, treated) = twins(&sc, teriparatide(None));
     let rel = |c: &str, d: f64| at(&treated, c, d) / at(&placebo, c, d) - 1.0;
     let (p1np_1m, ctx_1m) = (rel("p1np_ng_ml", 28.0), rel("ctx_ng_ml", 28.0));
     let (p1np_6m, ctx_6m) = (rel("p1np_ng_ml", 182.0), rel("ctx_ng_ml", 182.0));
@@ -145,8 +114,8 @@ fn teriparatide_raises_p1np_before_ctx() {
 fn continuous_pth_removes_bone_that_the_same_daily_dose_as_injections_builds() {
     // Hock 1992 J Bone Miner Res 7:65; Dobnig 1995 Endocrinology 136:3632: the same daily PTH
     // dose is anabolic as one injection and catabolic as a continuous infusion.
-    let sc = woman(65.0, 1.0, 30.0);
-    let (placebo, injected) = twins(&sc, teriparatide());
+    let sc = woman_every(65.0, 1.0, 30.0);
+    let (placebo, injected) = twins(&sc, teriparatide(None));
     // The infusion: the same daily amount, spread evenly over each day (a pump), built on the
     // engine directly because the scenario contract has no subcutaneous infusion.
     let mut sim = osteosim_model::simulation(model(), kernel(), &sc).expect("binds");
@@ -177,8 +146,11 @@ fn continuous_pth_removes_bone_that_the_same_daily_dose_as_injections_builds() {
 fn calcium_and_vitamin_d_slow_bone_loss_modestly() {
     // Tang 2007 Lancet 370:657 (meta-analysis, people over 50): calcium with or without
     // vitamin D reduced bone loss by 0.54% at the hip and 1.19% at the spine.
-    let sc = woman(60.0, 3.0, 30.0);
-    let (placebo, treated) = twins(&sc, daily("calcium_vitamin_d", 1000.0, Route::Oral));
+    let sc = woman_every(60.0, 3.0, 30.0);
+    let (placebo, treated) = twins(
+        &sc,
+        dose("calcium_vitamin_d", 1000.0, Route::Oral, Some(1.0), None),
+    );
     let day = 3.0 * DAYS_PER_YEAR;
     let spine = versus_placebo(&treated, &placebo, SPINE, day);
     let neck = versus_placebo(&treated, &placebo, NECK, day);
