@@ -92,7 +92,7 @@ use std::collections::BTreeSet;
 use std::f64::consts::LN_10;
 use std::fmt;
 
-use crate::compile::power;
+use crate::numeric::{nan_max, nan_min, power};
 
 /// Deepest nesting (parentheses, unary operators, `not`, exponents) accepted by [`parse`].
 const MAX_DEPTH: usize = 200;
@@ -262,22 +262,6 @@ impl Func {
 impl fmt::Display for Func {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-fn nan_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.min(b)
-    }
-}
-
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.max(b)
     }
 }
 
