@@ -974,6 +974,9 @@ impl Builder {
             .map(|(p, e, _)| (p.name.clone(), e.clone()))
             .collect();
         let mut contributions = Vec::new();
+        // Depth of each open assignment's tree as contributions are folded into it; `None` once
+        // a contribution made it too deep (reported once; the later ones are left out).
+        let mut depths: HashMap<usize, Option<usize>> = HashMap::new();
         for (li, (file, l)) in layers.iter().enumerate() {
             for (name, d) in in_file_order(&l.contributions) {
                 let name = name.get_ref().clone();
@@ -1006,6 +1009,25 @@ impl Builder {
                     Combine::Sum => BinOp::Add,
                     Combine::Product => BinOp::Mul,
                 };
+                let depth = depths
+                    .entry(slot)
+                    .or_insert_with(|| Some(assignments[slot].1.depth()));
+                let Some(so_far) = *depth else { continue };
+                let combined_depth = 1 + so_far.max(expr.depth());
+                if combined_depth > expr::MAX_TREE_DEPTH {
+                    self.errors.push(ModelError::Declaration {
+                        origin: eorigin,
+                        symbol: name,
+                        message: format!(
+                            "with this contribution `{target}` nests deeper than {} levels; \
+                             collect some of its contributions in another open assignment",
+                            expr::MAX_TREE_DEPTH
+                        ),
+                    });
+                    *depth = None;
+                    continue;
+                }
+                *depth = Some(combined_depth);
                 let own = std::mem::replace(&mut assignments[slot].1, Expr::Num(0.0));
                 assignments[slot].1 = Expr::Bin(op, Box::new(own), Box::new(expr.clone()));
                 contributions.push(Contribution {

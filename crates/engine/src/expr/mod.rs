@@ -37,6 +37,10 @@
 //! * Unary `+` is accepted and dropped. A `-` written directly before a
 //!   number literal (and not followed by `^`) becomes part of the literal:
 //!   `-2` parses as the number −2, while `-2^2` is `-(2^2)` = −4.
+//! * An expression tree may be at most [`MAX_TREE_DEPTH`] nodes deep. Chains of
+//!   left-associative operators count: `a1 + a2 + ... + an` is n levels deep, so a sum or
+//!   product of more than [`MAX_TREE_DEPTH`] terms is refused; split it into named
+//!   definitions.
 //! * Whitespace is insignificant. Function names are not reserved: `exp` on its
 //!   own (without `(`) is an ordinary variable name.
 //!
@@ -106,6 +110,13 @@ mod tests;
 pub use self::diff::derivative;
 pub use self::parse::parse;
 pub use self::simplify::simplify;
+
+/// Deepest expression tree [`parse`](fn@parse) accepts, counted in nodes from the root to the
+/// deepest leaf: a name or number is 1 deep, `a + b + c` (that is `(a + b) + c`) is 3 deep.
+/// Every pass over a tree (evaluation, printing, simplification, differentiation, unit checks,
+/// compilation, and dropping it) recurses into it, so this bound keeps them within the stack.
+/// Real models stay far below it: the deepest expression of the bone model is 10 deep.
+pub const MAX_TREE_DEPTH: usize = 1000;
 
 /// Arithmetic operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

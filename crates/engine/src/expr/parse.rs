@@ -1,7 +1,7 @@
 //! The recursive-descent parser, with its messages for the usual mistakes.
 
 use super::lex::{column_of, error_at, lex, Tok, Token};
-use super::{bx, BinOp, Expr, Func, ParseError};
+use super::{bx, BinOp, Expr, Func, ParseError, MAX_TREE_DEPTH};
 
 /// Deepest nesting (parentheses, unary operators, `not`, exponents) accepted by [`parse`](fn@parse).
 const MAX_DEPTH: usize = 200;
@@ -77,10 +77,31 @@ fn arity_message(name: &str, params: &[&str], found: usize) -> String {
     )
 }
 
+/// A parsed subexpression and the depth of its tree (a leaf has depth 1).
+struct Tree {
+    expr: Expr,
+    depth: usize,
+}
+
+impl Tree {
+    fn leaf(expr: Expr) -> Tree {
+        Tree { expr, depth: 1 }
+    }
+}
+
+fn too_deep_message() -> String {
+    format!(
+        "expression nests deeper than {MAX_TREE_DEPTH} levels (as a sum or product of more \
+         than {MAX_TREE_DEPTH} terms does); split it into named definitions"
+    )
+}
+
 struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     pos: usize,
+    /// How deeply the descent is nested (parentheses, arguments, unary operators, `not`,
+    /// exponents), capped at [`MAX_DEPTH`].
     depth: usize,
 }
 
@@ -143,43 +164,68 @@ impl Parser<'_> {
         r
     }
 
-    fn parse_or(&mut self) -> Result<Expr, ParseError> {
+    /// The depth of a node over children of depths `children`, or the error if that is deeper
+    /// than [`MAX_TREE_DEPTH`]; `at` is the offset of the operator or call that makes the node.
+    fn node_depth(&self, at: usize, children: &[usize]) -> Result<usize, ParseError> {
+        let depth = 1 + children.iter().copied().max().unwrap_or(0);
+        if depth > MAX_TREE_DEPTH {
+            return Err(self.err(at, too_deep_message()));
+        }
+        Ok(depth)
+    }
+
+    /// `lhs <op> rhs` for one of the left-associative operators, `op` at offset `at`.
+    fn binary(
+        &self,
+        at: usize,
+        lhs: Tree,
+        rhs: Tree,
+        make: impl FnOnce(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Result<Tree, ParseError> {
+        let depth = self.node_depth(at, &[lhs.depth, rhs.depth])?;
+        Ok(Tree {
+            expr: make(bx(lhs.expr), bx(rhs.expr)),
+            depth,
+        })
+    }
+
+    fn parse_or(&mut self) -> Result<Tree, ParseError> {
         let mut lhs = self.parse_and()?;
         while *self.peek() == Tok::Or {
-            self.advance();
+            let at = self.advance().start;
             let rhs = self.parse_and()?;
-            lhs = Expr::Or(bx(lhs), bx(rhs));
+            lhs = self.binary(at, lhs, rhs, Expr::Or)?;
         }
         Ok(lhs)
     }
 
-    fn parse_and(&mut self) -> Result<Expr, ParseError> {
+    fn parse_and(&mut self) -> Result<Tree, ParseError> {
         let mut lhs = self.parse_not()?;
         while *self.peek() == Tok::And {
-            self.advance();
+            let at = self.advance().start;
             let rhs = self.parse_not()?;
-            lhs = Expr::And(bx(lhs), bx(rhs));
+            lhs = self.binary(at, lhs, rhs, Expr::And)?;
         }
         Ok(lhs)
     }
 
-    fn parse_not(&mut self) -> Result<Expr, ParseError> {
+    fn parse_not(&mut self) -> Result<Tree, ParseError> {
         if *self.peek() == Tok::Not {
-            self.advance();
+            let at = self.advance().start;
             let inner = self.nested(Self::parse_not)?;
-            Ok(Expr::Not(bx(inner)))
+            self.unary(at, inner, Expr::Not)
         } else {
             self.parse_cmp()
         }
     }
 
-    fn parse_cmp(&mut self) -> Result<Expr, ParseError> {
+    fn parse_cmp(&mut self) -> Result<Tree, ParseError> {
         let start = self.tok(0).start;
         let lhs = self.parse_add()?;
         let Tok::Cmp(op) = *self.peek() else {
             return Ok(lhs);
         };
-        self.advance();
+        let at = self.advance().start;
         let rhs = self.parse_add()?;
         if let Tok::Cmp(op2) = *self.peek() {
             let end = self.toks[self.pos.saturating_sub(1)].end;
@@ -193,10 +239,10 @@ impl Parser<'_> {
                 ),
             ));
         }
-        Ok(Expr::Cmp(op, bx(lhs), bx(rhs)))
+        self.binary(at, lhs, rhs, |a, b| Expr::Cmp(op, a, b))
     }
 
-    fn parse_add(&mut self) -> Result<Expr, ParseError> {
+    fn parse_add(&mut self) -> Result<Tree, ParseError> {
         let mut lhs = self.parse_mul()?;
         loop {
             let op = match self.peek() {
@@ -204,13 +250,13 @@ impl Parser<'_> {
                 Tok::Minus => BinOp::Sub,
                 _ => return Ok(lhs),
             };
-            self.advance();
+            let at = self.advance().start;
             let rhs = self.parse_mul()?;
-            lhs = Expr::Bin(op, bx(lhs), bx(rhs));
+            lhs = self.binary(at, lhs, rhs, |a, b| Expr::Bin(op, a, b))?;
         }
     }
 
-    fn parse_mul(&mut self) -> Result<Expr, ParseError> {
+    fn parse_mul(&mut self) -> Result<Tree, ParseError> {
         let mut lhs = self.parse_unary()?;
         loop {
             let op = match self.peek() {
@@ -218,25 +264,25 @@ impl Parser<'_> {
                 Tok::Slash => BinOp::Div,
                 _ => return Ok(lhs),
             };
-            self.advance();
+            let at = self.advance().start;
             let rhs = self.parse_unary()?;
-            lhs = Expr::Bin(op, bx(lhs), bx(rhs));
+            lhs = self.binary(at, lhs, rhs, |a, b| Expr::Bin(op, a, b))?;
         }
     }
 
-    fn parse_unary(&mut self) -> Result<Expr, ParseError> {
+    fn parse_unary(&mut self) -> Result<Tree, ParseError> {
         match self.peek() {
             Tok::Minus => {
-                self.advance();
+                let at = self.advance().start;
                 // `-<literal>` is a negative literal unless the literal is a power base.
                 if let Tok::Num(v) = self.tok(0).tok {
                     if self.tok(1).tok != Tok::Caret {
                         self.advance();
-                        return Ok(Expr::Num(-v));
+                        return Ok(Tree::leaf(Expr::Num(-v)));
                     }
                 }
                 let inner = self.nested(Self::parse_unary)?;
-                Ok(Expr::Neg(bx(inner)))
+                self.unary(at, inner, Expr::Neg)
             }
             Tok::Plus => {
                 self.advance();
@@ -246,86 +292,129 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_pow(&mut self) -> Result<Expr, ParseError> {
+    /// `-inner` or `not inner`, the operator at offset `at`.
+    fn unary(
+        &self,
+        at: usize,
+        inner: Tree,
+        make: impl FnOnce(Box<Expr>) -> Expr,
+    ) -> Result<Tree, ParseError> {
+        let depth = self.node_depth(at, &[inner.depth])?;
+        Ok(Tree {
+            expr: make(bx(inner.expr)),
+            depth,
+        })
+    }
+
+    fn parse_pow(&mut self) -> Result<Tree, ParseError> {
         let base = self.parse_atom()?;
         if *self.peek() == Tok::Caret {
-            self.advance();
+            let at = self.advance().start;
             let exponent = self.nested(Self::parse_unary)?;
-            Ok(Expr::Bin(BinOp::Pow, bx(base), bx(exponent)))
+            self.binary(at, base, exponent, |a, b| Expr::Bin(BinOp::Pow, a, b))
         } else {
             Ok(base)
         }
     }
 
-    fn parse_atom(&mut self) -> Result<Expr, ParseError> {
-        let t = self.tok(0).clone();
-        match t.tok {
+    // The descent recurses through `parse_atom` once per parenthesis, so its frame is kept
+    // small: each kind of atom is parsed by a function of its own.
+    fn parse_atom(&mut self) -> Result<Tree, ParseError> {
+        let start = self.tok(0).start;
+        match self.peek() {
             Tok::Num(v) => {
+                let v = *v;
                 self.advance();
-                Ok(Expr::Num(v))
+                Ok(Tree::leaf(Expr::Num(v)))
             }
             Tok::Ident(name) => {
+                let name = name.clone();
                 self.advance();
-                if *self.peek() != Tok::LParen {
-                    return Ok(Expr::Var(name));
-                }
-                let Some(func) = Func::from_name(&name) else {
-                    return Err(self.err(t.start, unknown_function_message(&name)));
-                };
-                let args = self.parse_args(&name)?;
-                if args.len() != func.arity() {
-                    return Err(self.err(t.start, arity_message(&name, func.params(), args.len())));
-                }
-                Ok(Expr::Call(func, args))
+                self.parse_name(start, name)
             }
-            Tok::If => {
-                self.advance();
-                if *self.peek() != Tok::LParen {
-                    return Err(self.expected("`(` after `if`"));
-                }
-                let args = self.parse_args("if")?;
-                match <[Expr; 3]>::try_from(args) {
-                    Ok([c, a, b]) => Ok(Expr::If(bx(c), bx(a), bx(b))),
-                    Err(args) => Err(self.err(
-                        t.start,
-                        arity_message("if", &["condition", "then", "else"], args.len()),
-                    )),
-                }
-            }
-            Tok::LParen => {
-                self.advance();
-                let inner = self.nested(Self::parse_or)?;
-                if *self.peek() == Tok::RParen {
-                    self.advance();
-                    Ok(inner)
-                } else {
-                    Err(self.expected(&format!(
-                        "`)` to close the `(` at column {}",
-                        column_of(self.src, t.start)
-                    )))
-                }
-            }
+            Tok::If => self.parse_if(start),
+            Tok::LParen => self.parse_parenthesized(start),
             _ => Err(self.expected(EXPECTED_OPERAND)),
         }
     }
 
-    /// Parses `( [expr {, expr}] )`; the current token is the `(`.
-    fn parse_args(&mut self, name: &str) -> Result<Vec<Expr>, ParseError> {
-        let open = self.advance();
-        let mut args = Vec::new();
+    /// A variable or, when `(` follows, a function call; `name` started at offset `start`.
+    fn parse_name(&mut self, start: usize, name: String) -> Result<Tree, ParseError> {
+        if *self.peek() != Tok::LParen {
+            return Ok(Tree::leaf(Expr::Var(name)));
+        }
+        let Some(func) = Func::from_name(&name) else {
+            return Err(self.err(start, unknown_function_message(&name)));
+        };
+        let (args, depths) = self.parse_args(&name)?;
+        if args.len() != func.arity() {
+            return Err(self.err(start, arity_message(&name, func.params(), args.len())));
+        }
+        let depth = self.node_depth(start, &depths)?;
+        Ok(Tree {
+            expr: Expr::Call(func, args),
+            depth,
+        })
+    }
+
+    /// `if(c, a, b)`; the current token is the `if`, at offset `start`.
+    fn parse_if(&mut self, start: usize) -> Result<Tree, ParseError> {
+        self.advance();
+        if *self.peek() != Tok::LParen {
+            return Err(self.expected("`(` after `if`"));
+        }
+        let (args, depths) = self.parse_args("if")?;
+        match <[Expr; 3]>::try_from(args) {
+            Ok([c, a, b]) => {
+                let depth = self.node_depth(start, &depths)?;
+                Ok(Tree {
+                    expr: Expr::If(bx(c), bx(a), bx(b)),
+                    depth,
+                })
+            }
+            Err(args) => Err(self.err(
+                start,
+                arity_message("if", &["condition", "then", "else"], args.len()),
+            )),
+        }
+    }
+
+    /// `( expr )`; the current token is the `(`, at offset `start`.
+    fn parse_parenthesized(&mut self, start: usize) -> Result<Tree, ParseError> {
+        self.advance();
+        let inner = self.nested(Self::parse_or)?;
         if *self.peek() == Tok::RParen {
             self.advance();
-            return Ok(args);
+            Ok(inner)
+        } else {
+            Err(self.expected(&format!(
+                "`)` to close the `(` at column {}",
+                column_of(self.src, start)
+            )))
+        }
+    }
+
+    /// Parses `( [expr {, expr}] )`; the current token is the `(`. Returns the arguments and
+    /// the depths of their trees.
+    fn parse_args(&mut self, name: &str) -> Result<(Vec<Expr>, Vec<usize>), ParseError> {
+        let open = self.advance();
+        let mut args = Vec::new();
+        let mut depths = Vec::new();
+        if *self.peek() == Tok::RParen {
+            self.advance();
+            return Ok((args, depths));
         }
         loop {
-            args.push(self.nested(Self::parse_or)?);
+            let arg = self.nested(Self::parse_or)?;
+            args.push(arg.expr);
+            depths.push(arg.depth);
             match self.peek() {
                 Tok::Comma => {
                     self.advance();
                 }
                 Tok::RParen => {
                     self.advance();
-                    return Ok(args);
+                    return Ok((args, depths));
                 }
                 _ => {
                     return Err(self.expected(&format!(
@@ -338,7 +427,8 @@ impl Parser<'_> {
     }
 }
 
-/// Parses an expression (see the module documentation for the grammar).
+/// Parses an expression (see the module documentation for the grammar). A tree deeper than
+/// [`MAX_TREE_DEPTH`] is refused.
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let toks = lex(src)?;
     if matches!(toks.first(), Some(Token { tok: Tok::Eof, .. })) {
@@ -354,7 +444,7 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
         pos: 0,
         depth: 0,
     };
-    let e = p.parse_or()?;
+    let e = p.parse_or()?.expr;
     match p.peek() {
         Tok::Eof => Ok(e),
         Tok::RParen => Err(p.expected("an operator or end of input (unmatched `)`)")),

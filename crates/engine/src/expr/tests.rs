@@ -295,6 +295,140 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert_eq!(parse(&ok), Ok(var("x")));
 }
 
+/// Runs `f` on a thread with a stack of `bytes`, so that unbounded recursion shows up as a
+/// crash here.
+fn on_stack<T: Send + 'static>(bytes: usize, f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(bytes)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("no crash")
+}
+
+/// On a 2 MiB stack, the default size of spawned threads.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    on_stack(2 * 1024 * 1024, f)
+}
+
+/// `first op term op term ...` with `n` terms in all.
+fn chain(n: usize, first: &str, op: &str, term: &str) -> String {
+    let mut s = first.to_string();
+    for _ in 1..n {
+        s.push_str(&format!(" {op} {term}"));
+    }
+    s
+}
+
+#[test]
+fn long_flat_chains_are_an_error_not_a_crash() {
+    for (op, term) in [
+        ("+", "x"),
+        ("*", "1"),
+        ("-", "x"),
+        ("/", "2"),
+        ("and", "x"),
+        ("or", "x"),
+    ] {
+        let src = chain(15_000, "x", op, term);
+        let err = on_small_stack(move || parse(&src).expect_err("too deep"));
+        assert!(
+            err.message
+                .contains(&format!("nests deeper than {MAX_TREE_DEPTH} levels")),
+            "`{op}`: {}",
+            err.message
+        );
+        assert!(err.message.contains("1000"), "{}", err.message);
+        assert!(
+            err.message.contains("split it into named definitions"),
+            "{}",
+            err.message
+        );
+    }
+    // The error points at the operator that makes the tree too deep: the 1000th `+`.
+    let err = parse(&chain(15_000, "x", "+", "x")).expect_err("too deep");
+    assert_eq!(err.column, 4 * MAX_TREE_DEPTH - 1);
+    assert_eq!(
+        err.to_string(),
+        format!("at column {}: {}", err.column, err.message)
+    );
+}
+
+#[test]
+fn tree_depth_counts_chains_inside_parentheses_and_calls() {
+    // 150 levels of parentheses (under the nesting limit), each adding 9 terms to the chain.
+    let mut src = "x".to_string();
+    for _ in 0..150 {
+        src = format!("({src}){}", " + x".repeat(9));
+    }
+    let err = on_small_stack(move || parse(&src).expect_err("too deep"));
+    assert!(err.message.contains("nests deeper than"), "{}", err.message);
+    let mut src = "x".to_string();
+    for _ in 0..150 {
+        src = format!("exp({src}{})", " * x".repeat(9));
+    }
+    let err = on_small_stack(move || parse(&src).expect_err("too deep"));
+    assert!(err.message.contains("nests deeper than"), "{}", err.message);
+}
+
+#[test]
+fn a_chain_at_the_depth_limit_is_accepted_and_one_more_term_is_not() {
+    let src = chain(MAX_TREE_DEPTH, "x", "+", "x");
+    let e = parse(&src).expect("at the limit");
+    assert_eq!(e.depth(), MAX_TREE_DEPTH);
+    assert!(parse(&format!("{src} + x")).is_err());
+    assert!(
+        parse(&format!("{src} * x")).is_ok(),
+        "`*` binds tighter: still {MAX_TREE_DEPTH} deep"
+    );
+    assert!(parse(&format!("-({src})")).is_err());
+    // Cloning, comparing and dropping the deepest accepted tree fit a small stack.
+    let copy = src.clone();
+    on_small_stack(move || {
+        let e = parse(&copy).expect("at the limit");
+        assert_eq!(e.clone(), e);
+        drop(e.clone());
+        drop(e);
+    });
+    // Every other pass fits a main thread's 8 MiB (an unoptimised build needs about 4 MiB for
+    // evaluating or differentiating it, an optimised one under 1 MiB).
+    on_stack(8 * 1024 * 1024, move || {
+        let e = parse(&src).expect("at the limit");
+        assert_eq!(eval_in(&e, &[("x", 0.5)]), Ok(0.5 * MAX_TREE_DEPTH as f64));
+        assert_eq!(derivative(&e, "x"), num(MAX_TREE_DEPTH as f64));
+        assert_eq!(parse(&e.to_string()).as_ref(), Ok(&e));
+        assert_eq!(simplify(&e), e);
+        let product = parse(&chain(MAX_TREE_DEPTH, "x", "*", "1")).expect("at the limit");
+        assert_eq!(simplify(&product), var("x"));
+        assert_eq!(derivative(&product, "x"), num(1.0));
+    });
+}
+
+#[test]
+fn a_500_term_sum_parses_evaluates_and_differentiates() {
+    on_small_stack(|| {
+        let src = (1..=500)
+            .map(|i| format!("c{i} * x"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let e = parse(&src).expect("500 terms");
+        assert_eq!(e.depth(), 501);
+        let lookup = |s: &str| match s {
+            "x" => Some(0.7),
+            c => c.strip_prefix('c')?.parse::<f64>().ok(),
+        };
+        let sum_c: f64 = (1..=500).map(f64::from).sum();
+        let value = e.eval(&lookup).expect("value");
+        assert!((value - 0.7 * sum_c).abs() <= 1e-12 * value, "{value}");
+        let d = derivative(&e, "x");
+        assert_eq!(d.eval(&lookup), Ok(sum_c));
+        assert_eq!(d.symbols().len(), 500);
+        let dc = derivative(&e, "c7");
+        assert_eq!(dc, var("x"));
+        assert_eq!(parse(&e.to_string()).as_ref(), Ok(&e));
+    });
+}
+
 #[test]
 fn levenshtein_distances() {
     assert_eq!(levenshtein("", ""), 0);

@@ -6,7 +6,7 @@ use super::{bx, BinOp, Expr, Func};
 
 impl Expr {
     /// Calls `f` on each direct child.
-    pub(super) fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+    pub(super) fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         match self {
             Expr::Num(_) | Expr::Var(_) => {}
             Expr::Neg(a) | Expr::Not(a) => f(a),
@@ -37,6 +37,18 @@ impl Expr {
             Expr::Call(func, args) => Expr::Call(*func, args.iter().map(f).collect()),
             Expr::If(c, a, b) => Expr::If(bx(f(c)), bx(f(a)), bx(f(b))),
         }
+    }
+
+    /// Number of nodes on the longest path from the root to a leaf (a name or number alone is
+    /// 1 deep). Walks the tree without recursion, so any tree can be measured.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1)];
+        while let Some((e, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            e.for_each_child(&mut |c| stack.push((c, d + 1)));
+        }
+        deepest
     }
 
     /// All variable names used, sorted and without repetitions.
