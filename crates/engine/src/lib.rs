@@ -25,6 +25,7 @@ pub mod expr;
 pub mod format;
 pub mod linalg;
 pub mod model;
+pub mod numeric;
 pub mod output;
 pub mod sbml;
 pub mod simulate;

@@ -318,6 +318,16 @@ struct Combined {
     own_expressions: HashMap<String, Expr>,
 }
 
+/// What [`Builder::declare_layers`] reads.
+struct Declared<'a> {
+    layers: Vec<Layer>,
+    states: Vec<State>,
+    parameters: Vec<Parameter>,
+    /// Assignments and observables declared, their expressions not yet parsed.
+    assignments: Vec<PendingDef<'a>>,
+    observables: Vec<PendingDef<'a>>,
+}
+
 struct PendingDef<'a> {
     name: String,
     decl: &'a ExprDecl,
@@ -426,11 +436,75 @@ impl Builder {
         }
     }
 
+    /// Reads and checks the model: each pass below adds to `self.errors`, and the model is
+    /// returned only if none found a problem.
     fn build(mut self, manifest: SourceFile, files: Vec<SourceFile>) -> Result<Model, ModelErrors> {
         let parsed: ManifestFile = manifest.parse().map_err(|e| ModelErrors(vec![e]))?;
+        let (parsed_layers, hash) = self.parse_layers(&manifest, &files);
+        let (time_unit, time_unit_text) = self.time_unit(&manifest, &parsed);
+        let Declared {
+            layers,
+            states,
+            parameters,
+            assignments: pending_assign,
+            observables: pending_obs,
+        } = self.declare_layers(&parsed_layers);
+        let mut parsed_assign = self.parse_assignments(&parsed_layers, pending_assign);
+        let Combined {
+            combines,
+            contributions,
+            own_expressions,
+        } = self.combine_contributions(&parsed_layers, &mut parsed_assign);
+        let order = self.order_assignments(&parsed_assign);
+        let assignments = self.number_assignments(
+            &parsed_layers,
+            &parsed_assign,
+            order,
+            &combines,
+            &contributions,
+        );
+        let mut model = Model {
+            name: parsed.model.name.clone(),
+            description: parsed.model.description.clone(),
+            time_unit,
+            time_unit_text,
+            layers,
+            states,
+            parameters,
+            assignments,
+            processes: Vec::new(),
+            observables: Vec::new(),
+            inputs: Vec::new(),
+            sets: Vec::new(),
+            contributions,
+            content_hash: hash,
+            symbols: self.symbols.clone(),
+            time_conditions: std::sync::OnceLock::new(),
+        };
+
+        // Check every expression's names and units; an open assignment's contributions each
+        // on their own, at their own line.
+        self.check_contributions(&model);
+        self.check_assignments(&model, &own_expressions);
+        self.check_initial_values(&model);
+        for (li, (file, l)) in parsed_layers.iter().enumerate() {
+            self.read_processes(&mut model, li, file, l);
+            self.read_inputs(&mut model, li, file, l);
+            self.read_sets(&mut model, li, file, l);
+        }
+        self.read_observables(&mut model, &parsed_layers, pending_obs);
+        self.finish(model)
+    }
+
+    /// Parses every layer file, and hashes the manifest and each file's name and text.
+    fn parse_layers<'f>(
+        &mut self,
+        manifest: &SourceFile,
+        files: &'f [SourceFile],
+    ) -> (Vec<(&'f SourceFile, LayerFile)>, u64) {
         let mut hash = fnv1a(manifest.text.as_bytes(), FNV_OFFSET);
         let mut parsed_layers = Vec::new();
-        for f in &files {
+        for f in files {
             hash = fnv1a(f.name.as_bytes(), hash);
             hash = fnv1a(f.text.as_bytes(), hash);
             match f.parse::<LayerFile>() {
@@ -438,6 +512,11 @@ impl Builder {
                 Err(e) => self.errors.push(e),
             }
         }
+        (parsed_layers, hash)
+    }
+
+    /// Reads the manifest's time unit and checks that it is a unit of time.
+    fn time_unit(&mut self, manifest: &SourceFile, parsed: &ManifestFile) -> (Unit, String) {
         let time_origin = manifest.origin(parsed.model.time_unit.span().start);
         let time_unit_text = parsed.model.time_unit.get_ref().clone();
         let time_unit = self.unit(&time_unit_text, &time_origin, "time_unit");
@@ -450,13 +529,20 @@ impl Builder {
                 message: format!("`{time_unit_text}` is not a unit of time"),
             });
         }
+        (time_unit, time_unit_text)
+    }
 
+    /// Declares every name of every layer, so that files can use each other's names; reads
+    /// the layers, parameters and states whole and keeps assignments and observables for later.
+    fn declare_layers<'a>(
+        &mut self,
+        parsed_layers: &'a [(&SourceFile, LayerFile)],
+    ) -> Declared<'a> {
         let mut layers = Vec::new();
         let mut states = Vec::new();
         let mut parameters = Vec::new();
         let mut pending_assign = Vec::new();
         let mut pending_obs = Vec::new();
-        // First pass: declare every name so that files can use each other's names.
         for (li, (file, l)) in parsed_layers.iter().enumerate() {
             layers.push(Layer {
                 name: l.layer.name.clone(),
@@ -464,82 +550,8 @@ impl Builder {
                 file: file.name.clone(),
                 source: (*file).clone(),
             });
-            for (name, d) in in_file_order(&l.parameters) {
-                let origin = file.origin(name.span().start);
-                let name = name.get_ref().clone();
-                if !self.declare(
-                    Namespace::Symbol,
-                    &name,
-                    &origin,
-                    Some(Symbol::Parameter(parameters.len())),
-                ) {
-                    continue;
-                }
-                let unit = self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
-                let source = self.source(&d.source, &d.calibrated, &origin, &name);
-                let value = *d.value.get_ref();
-                if !value.is_finite() {
-                    self.errors.push(ModelError::Declaration {
-                        origin: file.origin(d.value.span().start),
-                        symbol: name.clone(),
-                        message: format!("value must be a finite number, found {value}"),
-                    });
-                }
-                parameters.push(Parameter {
-                    name,
-                    value,
-                    unit,
-                    unit_text: d.unit.get_ref().clone(),
-                    description: d.description.clone(),
-                    source,
-                    layer: li,
-                    origin,
-                });
-            }
-            for (name, d) in in_file_order(&l.states) {
-                let origin = file.origin(name.span().start);
-                let name = name.get_ref().clone();
-                if !self.declare(
-                    Namespace::Symbol,
-                    &name,
-                    &origin,
-                    Some(Symbol::State(states.len())),
-                ) {
-                    continue;
-                }
-                let unit = self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
-                let init_origin = file.origin(d.initial.span().start);
-                let initial = match d.initial.get_ref() {
-                    NumberOrExpr::Number(v) => Initial::Value(Expr::Num(*v)),
-                    NumberOrExpr::Expr(s) if s.trim() == "steady" => Initial::Steady {
-                        guess: d.guess.unwrap_or(0.0),
-                    },
-                    NumberOrExpr::Expr(s) => match self.expression(s, &init_origin, &name) {
-                        Some(e) => Initial::Value(e),
-                        None => Initial::Value(Expr::Num(0.0)),
-                    },
-                };
-                let tolerance = d.tolerance.as_ref().map(|t| *t.get_ref());
-                if let Some(tol) = tolerance {
-                    if !(tol > 0.0 && tol.is_finite()) {
-                        self.errors.push(ModelError::Declaration {
-                            origin: origin.clone(),
-                            symbol: name.clone(),
-                            message: format!("`tolerance` must be a positive number, found {tol}"),
-                        });
-                    }
-                }
-                states.push(State {
-                    name,
-                    unit,
-                    unit_text: d.unit.get_ref().clone(),
-                    initial,
-                    tolerance,
-                    description: d.description.clone(),
-                    layer: li,
-                    origin,
-                });
-            }
+            self.declare_parameters(li, file, l, &mut parameters);
+            self.declare_states(li, file, l, &mut states);
             for (name, d) in in_file_order(&l.assignments) {
                 let origin = file.origin(name.span().start);
                 let name = name.get_ref().clone();
@@ -578,8 +590,117 @@ impl Builder {
                 self.declare(Namespace::Contribution, name.get_ref(), &origin, None);
             }
         }
+        Declared {
+            layers,
+            states,
+            parameters,
+            assignments: pending_assign,
+            observables: pending_obs,
+        }
+    }
 
-        // Assignments: parse, then order by dependency (reporting cycles).
+    /// Declares and reads the parameters of layer `li`.
+    fn declare_parameters(
+        &mut self,
+        li: usize,
+        file: &SourceFile,
+        l: &LayerFile,
+        parameters: &mut Vec<Parameter>,
+    ) {
+        for (name, d) in in_file_order(&l.parameters) {
+            let origin = file.origin(name.span().start);
+            let name = name.get_ref().clone();
+            if !self.declare(
+                Namespace::Symbol,
+                &name,
+                &origin,
+                Some(Symbol::Parameter(parameters.len())),
+            ) {
+                continue;
+            }
+            let unit = self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
+            let source = self.source(&d.source, &d.calibrated, &origin, &name);
+            let value = *d.value.get_ref();
+            if !value.is_finite() {
+                self.errors.push(ModelError::Declaration {
+                    origin: file.origin(d.value.span().start),
+                    symbol: name.clone(),
+                    message: format!("value must be a finite number, found {value}"),
+                });
+            }
+            parameters.push(Parameter {
+                name,
+                value,
+                unit,
+                unit_text: d.unit.get_ref().clone(),
+                description: d.description.clone(),
+                source,
+                layer: li,
+                origin,
+            });
+        }
+    }
+
+    /// Declares and reads the states of layer `li`, parsing their initial values.
+    fn declare_states(
+        &mut self,
+        li: usize,
+        file: &SourceFile,
+        l: &LayerFile,
+        states: &mut Vec<State>,
+    ) {
+        for (name, d) in in_file_order(&l.states) {
+            let origin = file.origin(name.span().start);
+            let name = name.get_ref().clone();
+            if !self.declare(
+                Namespace::Symbol,
+                &name,
+                &origin,
+                Some(Symbol::State(states.len())),
+            ) {
+                continue;
+            }
+            let unit = self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
+            let init_origin = file.origin(d.initial.span().start);
+            let initial = match d.initial.get_ref() {
+                NumberOrExpr::Number(v) => Initial::Value(Expr::Num(*v)),
+                NumberOrExpr::Expr(s) if s.trim() == "steady" => Initial::Steady {
+                    guess: d.guess.unwrap_or(0.0),
+                },
+                NumberOrExpr::Expr(s) => match self.expression(s, &init_origin, &name) {
+                    Some(e) => Initial::Value(e),
+                    None => Initial::Value(Expr::Num(0.0)),
+                },
+            };
+            let tolerance = d.tolerance.as_ref().map(|t| *t.get_ref());
+            if let Some(tol) = tolerance {
+                if !(tol > 0.0 && tol.is_finite()) {
+                    self.errors.push(ModelError::Declaration {
+                        origin: origin.clone(),
+                        symbol: name.clone(),
+                        message: format!("`tolerance` must be a positive number, found {tol}"),
+                    });
+                }
+            }
+            states.push(State {
+                name,
+                unit,
+                unit_text: d.unit.get_ref().clone(),
+                initial,
+                tolerance,
+                description: d.description.clone(),
+                layer: li,
+                origin,
+            });
+        }
+    }
+
+    /// Parses each assignment's expression; one that does not parse is left out.
+    fn parse_assignments<'a>(
+        &mut self,
+        parsed_layers: &[(&SourceFile, LayerFile)],
+        pending_assign: Vec<PendingDef<'a>>,
+    ) -> Vec<(PendingDef<'a>, Expr, Origin)> {
         let mut parsed_assign: Vec<(PendingDef, Expr, Origin)> = Vec::new();
         for p in pending_assign {
             let file = &parsed_layers[p.layer].0;
@@ -588,12 +709,18 @@ impl Builder {
                 parsed_assign.push((p, e, eorigin));
             }
         }
-        let Combined {
-            combines,
-            contributions,
-            own_expressions,
-        } = self.combine_contributions(&parsed_layers, &mut parsed_assign);
-        let order = self.order_assignments(&parsed_assign);
+        parsed_assign
+    }
+
+    /// The assignments in dependency `order`, each registered under its index, with its unit.
+    fn number_assignments(
+        &mut self,
+        parsed_layers: &[(&SourceFile, LayerFile)],
+        parsed_assign: &[(PendingDef, Expr, Origin)],
+        order: Vec<usize>,
+        combines: &HashMap<String, Combine>,
+        contributions: &[Contribution],
+    ) -> Vec<Definition> {
         let mut assignments = Vec::new();
         for i in order {
             let (p, e, _) = &parsed_assign[i];
@@ -623,28 +750,11 @@ impl Builder {
                 origin: p.origin.clone(),
             });
         }
+        assignments
+    }
 
-        let mut model = Model {
-            name: parsed.model.name.clone(),
-            description: parsed.model.description.clone(),
-            time_unit,
-            time_unit_text,
-            layers,
-            states,
-            parameters,
-            assignments,
-            processes: Vec::new(),
-            observables: Vec::new(),
-            inputs: Vec::new(),
-            sets: Vec::new(),
-            contributions,
-            content_hash: hash,
-            symbols: self.symbols.clone(),
-            time_conditions: std::sync::OnceLock::new(),
-        };
-
-        // Check every expression's names and units; an open assignment's contributions each
-        // on their own, at their own line.
+    /// Checks each contribution's names, and its unit against its target's.
+    fn check_contributions(&mut self, model: &Model) {
         for c in model.contributions.clone() {
             let Some(target) = model.assignments.iter().find(|a| a.name == c.target) else {
                 continue;
@@ -661,24 +771,32 @@ impl Builder {
                     format!("a term of the sum `{}`", c.target),
                 ),
             };
-            if let Some(ty) = self.infer_checked(&model, &c.expr, &c.origin, &c.name) {
+            if let Some(ty) = self.infer_checked(model, &c.expr, &c.origin, &c.name) {
                 self.expect_unit(ty, want, &want_text, &c.origin, &c.name, &what);
             }
         }
+    }
+
+    /// Checks each assignment's names and unit; an open one by its own expression.
+    fn check_assignments(&mut self, model: &Model, own_expressions: &HashMap<String, Expr>) {
         for a in model.assignments.clone() {
             let mut own = a.clone();
             if let Some(base) = own_expressions.get(&a.name) {
                 own.expr = base.clone();
             }
-            self.check_definition(&model, &own, &own.origin, "assignment");
+            self.check_definition(model, &own, &own.origin, "assignment");
         }
+    }
+
+    /// Checks the states' initial values: their units, and that they use only parameters.
+    fn check_initial_values(&mut self, model: &Model) {
         for s in model.states.clone().iter() {
             if let Initial::Value(e) = &s.initial {
                 // A plain number is in the state's own unit.
                 if matches!(e, Expr::Num(_)) {
                     continue;
                 }
-                if let Some(ty) = self.infer_checked(&model, e, &s.origin, &s.name) {
+                if let Some(ty) = self.infer_checked(model, e, &s.origin, &s.name) {
                     self.expect_unit(
                         ty,
                         s.unit,
@@ -701,197 +819,211 @@ impl Builder {
                 }
             }
         }
-        for (li, (file, l)) in parsed_layers.iter().enumerate() {
-            for (name, d) in in_file_order(&l.processes) {
-                let origin = file.origin(d.rate.span().start);
-                let name = name.get_ref().clone();
-                let Some(rate) = self.expression(d.rate.get_ref(), &origin, &name) else {
-                    continue;
-                };
-                let rate_ty = self.infer_checked(&model, &rate, &origin, &name);
-                let mut stoichiometry = Vec::new();
-                for (decl, sign) in [(&d.consumes, -1.0), (&d.produces, 1.0)] {
-                    for (state, coef) in decl.iter().flat_map(|s| s.entries()) {
-                        match model.state_index(&state) {
-                            Some(si) => {
-                                if !(coef.is_finite() && coef > 0.0) {
-                                    self.errors.push(ModelError::Declaration {
-                                        origin: origin.clone(),
-                                        symbol: name.clone(),
-                                        message: format!("coefficient of `{state}` must be a positive number, found {coef}"),
-                                    });
-                                }
-                                stoichiometry.push((si, sign * coef));
-                                if let Some(ty) = rate_ty {
-                                    let st = &model.states[si];
-                                    let want = st.unit.div(model.time_unit);
-                                    let want_text =
-                                        format!("{}/{}", st.unit_text, model.time_unit_text);
-                                    self.expect_unit(
-                                        ty,
-                                        want,
-                                        &want_text,
-                                        &origin,
-                                        &name,
-                                        &format!("the rate of change of state `{state}`"),
-                                    );
-                                }
+    }
+
+    /// Reads and checks the processes of layer `li`: rates, units and stoichiometry.
+    fn read_processes(&mut self, model: &mut Model, li: usize, file: &SourceFile, l: &LayerFile) {
+        for (name, d) in in_file_order(&l.processes) {
+            let origin = file.origin(d.rate.span().start);
+            let name = name.get_ref().clone();
+            let Some(rate) = self.expression(d.rate.get_ref(), &origin, &name) else {
+                continue;
+            };
+            let rate_ty = self.infer_checked(model, &rate, &origin, &name);
+            let mut stoichiometry = Vec::new();
+            for (decl, sign) in [(&d.consumes, -1.0), (&d.produces, 1.0)] {
+                for (state, coef) in decl.iter().flat_map(|s| s.entries()) {
+                    match model.state_index(&state) {
+                        Some(si) => {
+                            if !(coef.is_finite() && coef > 0.0) {
+                                self.errors.push(ModelError::Declaration {
+                                    origin: origin.clone(),
+                                    symbol: name.clone(),
+                                    message: format!("coefficient of `{state}` must be a positive number, found {coef}"),
+                                });
                             }
-                            None => self.errors.push(ModelError::UnknownName {
-                                origin: origin.clone(),
-                                symbol: name.clone(),
-                                name: state.clone(),
-                                hint: format!(
-                                    " (not a state){}",
-                                    did_you_mean(
-                                        &state,
-                                        model.states.iter().map(|s| s.name.as_str())
-                                    )
-                                ),
-                            }),
+                            stoichiometry.push((si, sign * coef));
+                            if let Some(ty) = rate_ty {
+                                let st = &model.states[si];
+                                let want = st.unit.div(model.time_unit);
+                                let want_text =
+                                    format!("{}/{}", st.unit_text, model.time_unit_text);
+                                self.expect_unit(
+                                    ty,
+                                    want,
+                                    &want_text,
+                                    &origin,
+                                    &name,
+                                    &format!("the rate of change of state `{state}`"),
+                                );
+                            }
                         }
-                    }
-                }
-                if stoichiometry.is_empty() {
-                    self.errors.push(ModelError::Declaration {
-                        origin: origin.clone(),
-                        symbol: name.clone(),
-                        message: "a process needs `consumes` or `produces`".into(),
-                    });
-                }
-                model.processes.push(Process {
-                    name,
-                    rate,
-                    text: d.rate.get_ref().clone(),
-                    stoichiometry,
-                    description: d.description.clone(),
-                    layer: li,
-                    origin,
-                });
-            }
-            for (name, d) in in_file_order(&l.inputs) {
-                let origin = file.origin(name.span().start);
-                let name = name.get_ref().clone();
-                let amount_unit =
-                    self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
-                let Some(si) = model.state_index(d.state.get_ref()) else {
-                    self.errors.push(ModelError::UnknownName {
-                        origin: file.origin(d.state.span().start),
-                        symbol: name.clone(),
-                        name: d.state.get_ref().clone(),
-                        hint: format!(
-                            " (not a state){}",
-                            did_you_mean(
-                                d.state.get_ref(),
-                                model.states.iter().map(|s| s.name.as_str())
-                            )
-                        ),
-                    });
-                    continue;
-                };
-                let factor = amount_unit
-                    .factor_to(&model.states[si].unit)
-                    .unwrap_or_else(|| {
-                        self.errors.push(ModelError::Unit {
+                        None => self.errors.push(ModelError::UnknownName {
                             origin: origin.clone(),
                             symbol: name.clone(),
-                            message: format!(
-                                "a dose in `{}` cannot go into state `{}` in `{}`",
-                                d.unit.get_ref(),
-                                d.state.get_ref(),
-                                model.states[si].unit_text
+                            name: state.clone(),
+                            hint: format!(
+                                " (not a state){}",
+                                did_you_mean(&state, model.states.iter().map(|s| s.name.as_str()))
                             ),
-                        });
-                        1.0
-                    });
-                let bioavailability = d.bioavailability.as_ref().and_then(|b| {
-                    let borigin = file.origin(b.span().start);
-                    let e = self.expression(b.get_ref(), &borigin, &name)?;
-                    if let Some(ty) = self.infer_checked(&model, &e, &borigin, &name) {
-                        self.expect_unit(
-                            ty,
-                            Unit::DIMENSIONLESS,
-                            "1",
-                            &borigin,
-                            &name,
-                            "bioavailability",
-                        );
+                        }),
                     }
-                    for n in e.symbols() {
-                        if !matches!(model.symbol(&n), Some(Symbol::Parameter(_))) {
-                            self.errors.push(ModelError::Declaration {
-                                origin: borigin.clone(),
-                                symbol: name.clone(),
-                                message: format!(
-                                    "bioavailability may use only parameters, found `{n}`"
-                                ),
-                            });
-                        }
-                    }
-                    Some(e)
-                });
-                model.inputs.push(Input {
-                    name,
-                    state: si,
-                    unit_text: d.unit.get_ref().clone(),
-                    factor_to_state: factor,
-                    bioavailability,
-                    description: d.description.clone(),
-                    layer: li,
-                    origin,
+                }
+            }
+            if stoichiometry.is_empty() {
+                self.errors.push(ModelError::Declaration {
+                    origin: origin.clone(),
+                    symbol: name.clone(),
+                    message: "a process needs `consumes` or `produces`".into(),
                 });
             }
-            for (group, variants) in &l.sets {
-                for (variant, entries) in variants {
-                    let mut values = Vec::new();
-                    for (pname, entry) in in_file_order(entries) {
-                        let origin = file.origin(pname.span().start);
-                        let symbol = format!("sets.{group}.{variant}.{}", pname.get_ref());
-                        let source =
-                            self.source(&entry.source, &entry.calibrated, &origin, &symbol);
-                        match model.parameter_index(pname.get_ref()) {
-                            Some(pi) if entry.value.is_finite() => values.push(SetValue {
-                                parameter: pi,
-                                value: entry.value,
-                                source,
-                                origin,
-                            }),
-                            Some(_) => self.errors.push(ModelError::Declaration {
-                                origin,
-                                symbol,
-                                message: format!(
-                                    "value must be a finite number, found {}",
-                                    entry.value
-                                ),
-                            }),
-                            None => self.errors.push(ModelError::UnknownName {
-                                origin,
-                                symbol,
-                                name: pname.get_ref().clone(),
-                                hint: format!(
-                                    " (not a parameter){}",
-                                    did_you_mean(pname.get_ref(), model.parameter_names())
-                                ),
-                            }),
-                        }
-                    }
-                    if let Some(existing) = model
-                        .sets
-                        .iter_mut()
-                        .find(|s| &s.group == group && &s.variant == variant)
-                    {
-                        existing.values.extend(values);
-                    } else {
-                        model.sets.push(ParameterSet {
-                            group: group.clone(),
-                            variant: variant.clone(),
-                            values,
-                            layer: li,
+            model.processes.push(Process {
+                name,
+                rate,
+                text: d.rate.get_ref().clone(),
+                stoichiometry,
+                description: d.description.clone(),
+                layer: li,
+                origin,
+            });
+        }
+    }
+
+    /// Reads and checks the dose inputs of layer `li`.
+    fn read_inputs(&mut self, model: &mut Model, li: usize, file: &SourceFile, l: &LayerFile) {
+        for (name, d) in in_file_order(&l.inputs) {
+            let origin = file.origin(name.span().start);
+            let name = name.get_ref().clone();
+            let amount_unit = self.unit(d.unit.get_ref(), &file.origin(d.unit.span().start), &name);
+            let Some(si) = model.state_index(d.state.get_ref()) else {
+                self.errors.push(ModelError::UnknownName {
+                    origin: file.origin(d.state.span().start),
+                    symbol: name.clone(),
+                    name: d.state.get_ref().clone(),
+                    hint: format!(
+                        " (not a state){}",
+                        did_you_mean(
+                            d.state.get_ref(),
+                            model.states.iter().map(|s| s.name.as_str())
+                        )
+                    ),
+                });
+                continue;
+            };
+            let factor = amount_unit
+                .factor_to(&model.states[si].unit)
+                .unwrap_or_else(|| {
+                    self.errors.push(ModelError::Unit {
+                        origin: origin.clone(),
+                        symbol: name.clone(),
+                        message: format!(
+                            "a dose in `{}` cannot go into state `{}` in `{}`",
+                            d.unit.get_ref(),
+                            d.state.get_ref(),
+                            model.states[si].unit_text
+                        ),
+                    });
+                    1.0
+                });
+            let bioavailability = d.bioavailability.as_ref().and_then(|b| {
+                let borigin = file.origin(b.span().start);
+                let e = self.expression(b.get_ref(), &borigin, &name)?;
+                if let Some(ty) = self.infer_checked(model, &e, &borigin, &name) {
+                    self.expect_unit(
+                        ty,
+                        Unit::DIMENSIONLESS,
+                        "1",
+                        &borigin,
+                        &name,
+                        "bioavailability",
+                    );
+                }
+                for n in e.symbols() {
+                    if !matches!(model.symbol(&n), Some(Symbol::Parameter(_))) {
+                        self.errors.push(ModelError::Declaration {
+                            origin: borigin.clone(),
+                            symbol: name.clone(),
+                            message: format!(
+                                "bioavailability may use only parameters, found `{n}`"
+                            ),
                         });
                     }
+                }
+                Some(e)
+            });
+            model.inputs.push(Input {
+                name,
+                state: si,
+                unit_text: d.unit.get_ref().clone(),
+                factor_to_state: factor,
+                bioavailability,
+                description: d.description.clone(),
+                layer: li,
+                origin,
+            });
+        }
+    }
+
+    /// Reads the parameter sets of layer `li`, merging variants declared in several layers.
+    fn read_sets(&mut self, model: &mut Model, li: usize, file: &SourceFile, l: &LayerFile) {
+        for (group, variants) in &l.sets {
+            for (variant, entries) in variants {
+                let mut values = Vec::new();
+                for (pname, entry) in in_file_order(entries) {
+                    let origin = file.origin(pname.span().start);
+                    let symbol = format!("sets.{group}.{variant}.{}", pname.get_ref());
+                    let source = self.source(&entry.source, &entry.calibrated, &origin, &symbol);
+                    match model.parameter_index(pname.get_ref()) {
+                        Some(pi) if entry.value.is_finite() => values.push(SetValue {
+                            parameter: pi,
+                            value: entry.value,
+                            source,
+                            origin,
+                        }),
+                        Some(_) => self.errors.push(ModelError::Declaration {
+                            origin,
+                            symbol,
+                            message: format!(
+                                "value must be a finite number, found {}",
+                                entry.value
+                            ),
+                        }),
+                        None => self.errors.push(ModelError::UnknownName {
+                            origin,
+                            symbol,
+                            name: pname.get_ref().clone(),
+                            hint: format!(
+                                " (not a parameter){}",
+                                did_you_mean(pname.get_ref(), model.parameter_names())
+                            ),
+                        }),
+                    }
+                }
+                if let Some(existing) = model
+                    .sets
+                    .iter_mut()
+                    .find(|s| &s.group == group && &s.variant == variant)
+                {
+                    existing.values.extend(values);
+                } else {
+                    model.sets.push(ParameterSet {
+                        group: group.clone(),
+                        variant: variant.clone(),
+                        values,
+                        layer: li,
+                    });
                 }
             }
         }
+    }
+
+    /// Parses and checks the observables.
+    fn read_observables(
+        &mut self,
+        model: &mut Model,
+        parsed_layers: &[(&SourceFile, LayerFile)],
+        pending_obs: Vec<PendingDef>,
+    ) {
         let mut observables = Vec::new();
         for p in pending_obs {
             let file = &parsed_layers[p.layer].0;
@@ -922,11 +1054,14 @@ impl Builder {
                 layer: p.layer,
                 origin: p.origin.clone(),
             };
-            self.check_definition(&model, &def, &eorigin, "observable");
+            self.check_definition(model, &def, &eorigin, "observable");
             observables.push(def);
         }
         model.observables = observables;
+    }
 
+    /// The model, or every error found, in file and line order.
+    fn finish(mut self, model: Model) -> Result<Model, ModelErrors> {
         if self.errors.is_empty() {
             Ok(model)
         } else {
@@ -974,6 +1109,9 @@ impl Builder {
             .map(|(p, e, _)| (p.name.clone(), e.clone()))
             .collect();
         let mut contributions = Vec::new();
+        // Depth of each open assignment's tree as contributions are folded into it; `None` once
+        // a contribution made it too deep (reported once; the later ones are left out).
+        let mut depths: HashMap<usize, Option<usize>> = HashMap::new();
         for (li, (file, l)) in layers.iter().enumerate() {
             for (name, d) in in_file_order(&l.contributions) {
                 let name = name.get_ref().clone();
@@ -1006,6 +1144,25 @@ impl Builder {
                     Combine::Sum => BinOp::Add,
                     Combine::Product => BinOp::Mul,
                 };
+                let depth = depths
+                    .entry(slot)
+                    .or_insert_with(|| Some(assignments[slot].1.depth()));
+                let Some(so_far) = *depth else { continue };
+                let combined_depth = 1 + so_far.max(expr.depth());
+                if combined_depth > expr::MAX_TREE_DEPTH {
+                    self.errors.push(ModelError::Declaration {
+                        origin: eorigin,
+                        symbol: name,
+                        message: format!(
+                            "with this contribution `{target}` nests deeper than {} levels; \
+                             collect some of its contributions in another open assignment",
+                            expr::MAX_TREE_DEPTH
+                        ),
+                    });
+                    *depth = None;
+                    continue;
+                }
+                *depth = Some(combined_depth);
                 let own = std::mem::replace(&mut assignments[slot].1, Expr::Num(0.0));
                 assignments[slot].1 = Expr::Bin(op, Box::new(own), Box::new(expr.clone()));
                 contributions.push(Contribution {
