@@ -166,6 +166,25 @@ pub enum Measure {
         #[serde(default)]
         per_year: bool,
     },
+    /// The first age at which `column` falls to `level` (interpolated), in the run of the
+    /// band's `scenario_file` (or this one); with the band's `divide_by`, how much later it
+    /// comes than in that run, in percent. (A median lifespan: `survival_probability` at 0.5.)
+    Crossing {
+        #[serde(default)]
+        scenario_file: Option<String>,
+        column: String,
+        level: f64,
+    },
+    /// `column` at each band's `at_age` (or one minus it, with `complement`: mortality from
+    /// survival), in the run of the band's `scenario_file` (or this one); divided by the same
+    /// in the band's `divide_by` run when it names one.
+    ValueAt {
+        #[serde(default)]
+        scenario_file: Option<String>,
+        column: String,
+        #[serde(default)]
+        complement: bool,
+    },
     /// A virtual trial: each band's `value` is a JSON pointer into its `summary.json`.
     Trial { trial_file: String },
 }
@@ -1410,6 +1429,21 @@ fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), String> {
                 }
             }
         }
+        Measure::Crossing { scenario_file, .. } | Measure::ValueAt { scenario_file, .. } => {
+            let needs_age = matches!(m, Measure::ValueAt { .. });
+            for b in &t.band {
+                if needs_age && b.at_age.is_none() {
+                    return Err(missing("at_age", b));
+                }
+                match b.scenario_file.as_ref().or(scenario_file.as_ref()) {
+                    Some(f) => embedded(t, f).map(|_| ())?,
+                    None => return Err(missing("scenario_file (or the measure's)", b)),
+                }
+                if let Some(f) = &b.divide_by {
+                    embedded(t, f)?;
+                }
+            }
+        }
         Measure::Trial { trial_file } => {
             embedded(t, trial_file)?;
             for b in &t.band {
@@ -1436,60 +1470,86 @@ fn change_since_start(run: &Run, column: &str, day: f64) -> Result<f64, String> 
     Ok(100.0 * (now - start) / start)
 }
 
-fn measured(v: &Validator<'_>, target: &Target, measure: &Measure) -> Result<Finding, String> {
-    let mut values = Vec::new();
-    let mut pass = true;
+/// The runs of a target's scenario files, each simulated once.
+struct Runs<'a> {
+    validator: &'a Validator<'a>,
+    target: &'a Target,
+    runs: BTreeMap<String, Run>,
+}
+
+impl Runs<'_> {
+    fn get(&mut self, name: &str) -> Result<&Run, String> {
+        if !self.runs.contains_key(name) {
+            let run = scenario_run(self.validator, self.target, name)?;
+            self.runs.insert(name.to_string(), run);
+        }
+        Ok(&self.runs[name])
+    }
+}
+
+/// How a band's own value is combined with the same quantity in its `divide_by` run.
+fn relative(measure: &Measure, value: f64, other: f64) -> f64 {
     match measure {
-        Measure::Change {
-            scenario_file,
-            versus,
-            column,
-        } => {
-            let mut runs: BTreeMap<String, Run> = BTreeMap::new();
-            let mut change = |name: &str, day: f64| -> Result<f64, String> {
-                if !runs.contains_key(name) {
-                    runs.insert(name.to_string(), scenario_run(v, target, name)?);
-                }
-                change_since_start(&runs[name], column, day)
-            };
-            for band in &target.band {
-                let name = band.scenario_file.as_ref().or(scenario_file.as_ref());
-                let day = band.at_years.unwrap_or(f64::NAN) * DAYS_PER_YEAR;
-                let mut value = change(name.map_or("", String::as_str), day)?;
-                if let Some(v) = versus {
-                    value -= change(v, day)?;
-                }
-                pass &= band.contains(value);
-                values.push(format!("{} {value:+.2}", band.name));
+        // How much later, in percent.
+        Measure::Crossing { .. } => 100.0 * (value / other - 1.0),
+        _ => value / other,
+    }
+}
+
+/// The quantity a scenario measure reads from the run of `name` for `band`.
+fn quantity(
+    measure: &Measure,
+    runs: &mut Runs<'_>,
+    name: &str,
+    band: &Band,
+) -> Result<f64, String> {
+    match measure {
+        Measure::Change { versus, column, .. } => {
+            let day = band.at_years.unwrap_or(f64::NAN) * DAYS_PER_YEAR;
+            let mut value = change_since_start(runs.get(name)?, column, day)?;
+            if let Some(placebo) = versus {
+                value -= change_since_start(runs.get(placebo)?, column, day)?;
             }
+            Ok(value)
         }
         Measure::Difference {
-            scenario_file,
             column,
             over_years,
             scale,
             per_year,
+            ..
         } => {
-            let mut runs: BTreeMap<String, Run> = BTreeMap::new();
-            let mut difference = |name: &str, age: f64| -> Result<f64, String> {
-                if !runs.contains_key(name) {
-                    runs.insert(name.to_string(), scenario_run(v, target, name)?);
-                }
-                let run = &runs[name];
-                let d = run.at(column, age + over_years)? - run.at(column, age)?;
-                Ok(scale * d / if *per_year { *over_years } else { 1.0 })
-            };
-            for band in &target.band {
-                let name = band.scenario_file.as_ref().or(scenario_file.as_ref());
-                let age = band.at_age.unwrap_or(f64::NAN);
-                let mut value = difference(name.map_or("", String::as_str), age)?;
-                if let Some(d) = &band.divide_by {
-                    value /= difference(d, age)?;
-                }
-                pass &= band.contains(value);
-                values.push(format!("{} {}", band.name, significant(value)));
-            }
+            let age = band.at_age.unwrap_or(f64::NAN);
+            let run = runs.get(name)?;
+            let d = run.at(column, age + over_years)? - run.at(column, age)?;
+            Ok(scale * d / if *per_year { *over_years } else { 1.0 })
         }
+        Measure::Crossing { column, level, .. } => {
+            let run = runs.get(name)?;
+            first_at_or_below(&run.col("age_years")?, &run.col(column)?, *level).ok_or_else(|| {
+                format!("`{column}` does not fall to {level} within the run of `{name}`")
+            })
+        }
+        Measure::ValueAt {
+            column, complement, ..
+        } => {
+            let x = runs
+                .get(name)?
+                .at(column, band.at_age.unwrap_or(f64::NAN))?;
+            Ok(if *complement { 1.0 - x } else { x })
+        }
+        Measure::Trial { .. } => Err("a trial measure reads no scenario".to_string()),
+    }
+}
+
+fn measured(v: &Validator<'_>, target: &Target, measure: &Measure) -> Result<Finding, String> {
+    let mut values = Vec::new();
+    let mut pass = true;
+    let scenario_file = match measure {
+        Measure::Change { scenario_file, .. }
+        | Measure::Difference { scenario_file, .. }
+        | Measure::Crossing { scenario_file, .. }
+        | Measure::ValueAt { scenario_file, .. } => scenario_file,
         Measure::Trial { trial_file } => {
             let summary = trial_summary(v, target, trial_file)?;
             for band in &target.band {
@@ -1503,7 +1563,29 @@ fn measured(v: &Validator<'_>, target: &Target, measure: &Measure) -> Result<Fin
                 pass &= band.contains(value);
                 values.push(format!("{} {value:.3}", band.name));
             }
+            return Ok(Finding {
+                value: values.join("; "),
+                pass,
+                detail: String::new(),
+            });
         }
+    };
+    let mut runs = Runs {
+        validator: v,
+        target,
+        runs: BTreeMap::new(),
+    };
+    for band in &target.band {
+        let name = band.scenario_file.as_ref().or(scenario_file.as_ref());
+        let mut value = quantity(measure, &mut runs, name.map_or("", String::as_str), band)?;
+        if let Some(other) = &band.divide_by {
+            value = relative(measure, value, quantity(measure, &mut runs, other, band)?);
+        }
+        pass &= band.contains(value);
+        values.push(match measure {
+            Measure::Change { .. } => format!("{} {value:+.2}", band.name),
+            _ => format!("{} {}", band.name, significant(value)),
+        });
     }
     Ok(Finding {
         value: values.join("; "),
