@@ -1371,6 +1371,21 @@ fn embedded(target: &Target, name: &str) -> Result<&'static str, String> {
     })
 }
 
+/// The band's scenario file (its own or the measure's) and its `divide_by` file exist.
+fn band_files_exist(t: &Target, b: &Band, default: Option<&String>) -> Result<(), String> {
+    let Some(f) = b.scenario_file.as_ref().or(default) else {
+        return Err(format!(
+            "validation/targets.toml: target {} band `{}` needs `scenario_file`",
+            t.id, b.name
+        ));
+    };
+    embedded(t, f)?;
+    if let Some(f) = &b.divide_by {
+        embedded(t, f)?;
+    }
+    Ok(())
+}
+
 /// Every band of a measured target says where its value comes from, and every file exists.
 fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), String> {
     let missing = |what: &str, band: &Band| {
@@ -1420,13 +1435,7 @@ fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), String> {
                 if b.at_age.is_none() {
                     return Err(missing("at_age", b));
                 }
-                match b.scenario_file.as_ref().or(scenario_file.as_ref()) {
-                    Some(f) => embedded(t, f).map(|_| ())?,
-                    None => return Err(missing("scenario_file (or the measure's)", b)),
-                }
-                if let Some(f) = &b.divide_by {
-                    embedded(t, f)?;
-                }
+                band_files_exist(t, b, scenario_file.as_ref())?;
             }
         }
         Measure::Crossing { scenario_file, .. } | Measure::ValueAt { scenario_file, .. } => {
@@ -1435,13 +1444,7 @@ fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), String> {
                 if needs_age && b.at_age.is_none() {
                     return Err(missing("at_age", b));
                 }
-                match b.scenario_file.as_ref().or(scenario_file.as_ref()) {
-                    Some(f) => embedded(t, f).map(|_| ())?,
-                    None => return Err(missing("scenario_file (or the measure's)", b)),
-                }
-                if let Some(f) = &b.divide_by {
-                    embedded(t, f)?;
-                }
+                band_files_exist(t, b, scenario_file.as_ref())?;
             }
         }
         Measure::Trial { trial_file } => {
