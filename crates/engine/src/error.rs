@@ -123,18 +123,4 @@ pub enum SimError {
     InitialState { time: f64, states: String },
 }
 
-/// A "did you mean" hint for `name` among `candidates`, empty when nothing is close.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    let mut best: Option<(f64, &str)> = None;
-    for c in candidates {
-        let score =
-            strsim::jaro_winkler(name, c).max(strsim::normalized_damerau_levenshtein(name, c));
-        if score > 0.65 && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, c));
-        }
-    }
-    match best {
-        Some((_, c)) => format!("; did you mean `{c}`?"),
-        None => String::new(),
-    }
-}
+pub use crate::suggest::did_you_mean;

@@ -31,6 +31,7 @@ pub mod sbml;
 pub mod simulate;
 pub mod solve;
 pub mod steady;
+pub mod suggest;
 pub mod units;
 
 pub use compile::{compile, CompiledModel, Kernel, Tape};

@@ -64,6 +64,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::suggest::{alternatives, close_matches};
+
 /// Number of base dimensions: mass, length, time, amount, count.
 pub const N_BASE: usize = 5;
 
@@ -488,56 +490,14 @@ fn lookup_atom(name: &str) -> Result<Unit, String> {
     if let Some((_, to)) = HINTS.iter().find(|(from, _)| *from == name) {
         return Err(format!("unknown unit `{name}`; did you mean `{to}`?"));
     }
-    let suggestions = suggest(name);
+    let suggestions = close_matches(name, ATOMS.iter().map(|a| a.name));
     if suggestions.is_empty() {
         Err(format!("unknown unit `{name}`"))
     } else {
         Err(format!(
             "unknown unit `{name}`; did you mean {}?",
-            join_alternatives(&suggestions)
+            alternatives(&suggestions, '`')
         ))
-    }
-}
-
-/// Known atoms close to `name`: those equal ignoring ASCII case, otherwise
-/// those at the smallest Levenshtein distance if that is small for the length.
-fn suggest(name: &str) -> Vec<&'static str> {
-    let same_case: Vec<&'static str> = ATOMS
-        .iter()
-        .map(|a| a.name)
-        .filter(|n| n.eq_ignore_ascii_case(name))
-        .collect();
-    if !same_case.is_empty() {
-        return same_case;
-    }
-    let max_distance = match name.chars().count() {
-        0 | 1 => return Vec::new(),
-        2..=5 => 1,
-        _ => 2,
-    };
-    let scored: Vec<(usize, &'static str)> = ATOMS
-        .iter()
-        .map(|a| (strsim::levenshtein(name, a.name), a.name))
-        .filter(|&(d, _)| d <= max_distance)
-        .collect();
-    let Some(best) = scored.iter().map(|&(d, _)| d).min() else {
-        return Vec::new();
-    };
-    scored
-        .into_iter()
-        .filter(|&(d, _)| d == best)
-        .map(|(_, n)| n)
-        .take(3)
-        .collect()
-}
-
-/// "`a`", "`a` or `b`", "`a`, `b` or `c`".
-fn join_alternatives(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {}", rest.join(", "), last),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use osteosim_engine::suggest::close_matches;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -102,7 +103,8 @@ pub fn join_key(path: &str, name: &str) -> String {
     }
 }
 
-/// The candidate closest to `input`, if close enough to be worth suggesting.
+/// The candidate closest to `input`, if close enough to be worth suggesting: a known alias,
+/// `x_ko` for `x_knockout`, or the best of the engine's [`close_matches`].
 pub fn suggest<'a>(
     input: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
@@ -125,24 +127,7 @@ pub fn suggest<'a>(
             return Some(c);
         }
     }
-    let mut best: Option<(f64, &'a str)> = None;
-    for c in candidates.clone() {
-        let score = strsim::normalized_damerau_levenshtein(&norm, c);
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, c));
-        }
-    }
-    if let Some((score, c)) = best {
-        if score >= 0.6 {
-            return Some(c);
-        }
-    }
-    if norm.chars().count() >= 3 {
-        return candidates
-            .into_iter()
-            .find(|c| c.starts_with(norm.as_str()));
-    }
-    None
+    close_matches(&norm, candidates).first().copied()
 }
 
 pub fn type_name(v: &DeValue<'_>) -> &'static str {

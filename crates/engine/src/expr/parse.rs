@@ -2,28 +2,12 @@
 
 use super::lex::{column_of, error_at, lex, Tok, Token};
 use super::{bx, BinOp, Expr, Func, ParseError, MAX_TREE_DEPTH};
+use crate::suggest::{alternatives, close_matches};
 
 /// Deepest nesting (parentheses, unary operators, `not`, exponents) accepted by [`parse`](fn@parse).
 const MAX_DEPTH: usize = 200;
 
 const EXPECTED_OPERAND: &str = "a number, name, function call or `(`";
-
-pub(super) fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            let delete = prev[j + 1] + 1;
-            let insert = cur[j] + 1;
-            cur.push(substitute.min(delete).min(insert));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
 
 fn unknown_function_message(name: &str) -> String {
     let hint = match name {
@@ -35,24 +19,8 @@ fn unknown_function_message(name: &str) -> String {
     if let Some(hint) = hint {
         return format!("unknown function `{name}`; {hint}");
     }
-    let lower = name.to_ascii_lowercase();
     let candidates = Func::ALL.iter().map(|f| f.name()).chain(["if"]);
-    let limit = if name.chars().count() <= 4 { 1 } else { 2 };
-    let mut best: Vec<&str> = Vec::new();
-    let mut best_d = usize::MAX;
-    for cand in candidates {
-        let d = levenshtein(&lower, cand);
-        if d > limit {
-            continue;
-        }
-        if d < best_d {
-            best_d = d;
-            best.clear();
-        }
-        if d == best_d {
-            best.push(cand);
-        }
-    }
+    let best = close_matches(name, candidates);
     if best.is_empty() {
         let all: Vec<&str> = Func::ALL.iter().map(|f| f.name()).chain(["if"]).collect();
         format!(
@@ -60,10 +28,9 @@ fn unknown_function_message(name: &str) -> String {
             all.join(", ")
         )
     } else {
-        let quoted: Vec<String> = best.iter().map(|c| format!("`{c}`")).collect();
         format!(
             "unknown function `{name}`; did you mean {}?",
-            quoted.join(" or ")
+            alternatives(&best, '`')
         )
     }
 }

@@ -1,6 +1,5 @@
 //! Tests of parsing, printing, evaluation, simplification and derivatives.
 
-use super::parse::levenshtein;
 use super::simplify::{is_num, is_zero};
 use super::*;
 use proptest::prelude::*;
@@ -427,16 +426,6 @@ fn a_500_term_sum_parses_evaluates_and_differentiates() {
         assert_eq!(dc, var("x"));
         assert_eq!(parse(&e.to_string()).as_ref(), Ok(&e));
     });
-}
-
-#[test]
-fn levenshtein_distances() {
-    assert_eq!(levenshtein("", ""), 0);
-    assert_eq!(levenshtein("exp", "exp"), 0);
-    assert_eq!(levenshtein("expp", "exp"), 1);
-    assert_eq!(levenshtein("kitten", "sitting"), 3);
-    assert_eq!(levenshtein("", "abc"), 3);
-    assert_eq!(levenshtein("inhibt", "inhibit"), 1);
 }
 
 // ----- evaluation and tree utilities ---------------------------------------------
