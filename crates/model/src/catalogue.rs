@@ -161,6 +161,8 @@ pub struct ProfileSetting {
     pub defaults: Vec<(Species, f64)>,
     /// For a day: the parameter that goes from 0 to 1 on that day.
     pub switch: Option<String>,
+    /// Other spellings users write for the key, suggested back as the key.
+    pub aliases: Vec<String>,
     pub description: String,
 }
 
@@ -397,6 +399,8 @@ struct SettingRaw {
     default: Entries<f64>,
     #[serde(default)]
     switch: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
     description: String,
 }
 
@@ -563,6 +567,7 @@ fn read_file(source: &SourceFile, catalogue: &mut Catalogue) -> Result<(), Catal
                     kind,
                     defaults,
                     switch: s.switch,
+                    aliases: s.aliases,
                     description: s.description,
                 })
             }

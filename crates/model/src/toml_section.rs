@@ -236,6 +236,11 @@ impl<'c, 't, 'i> Section<'c, 't, 'i> {
     }
 
     pub fn check_keys(&self, allowed: &[&str]) -> Res<()> {
+        self.check_keys_with_aliases(allowed, &[])
+    }
+
+    /// As [`Section::check_keys`], with further (alias, key) spellings to suggest from.
+    pub fn check_keys_with_aliases(&self, allowed: &[&str], aliases: &[(&str, &str)]) -> Res<()> {
         let mut unknown: Vec<&Spanned<_>> = self
             .table
             .keys()
@@ -249,7 +254,8 @@ impl<'c, 't, 'i> Section<'c, 't, 'i> {
                 quote(name),
                 allowed.join(", ")
             );
-            if let Some(s) = suggest(name, allowed.iter().copied(), KEY_ALIASES) {
+            let all: Vec<(&str, &str)> = KEY_ALIASES.iter().chain(aliases).copied().collect();
+            if let Some(s) = suggest(name, allowed.iter().copied(), &all) {
                 message.push_str(&format!("; did you mean {}?", quote(s)));
             }
             return Err(self.ctx.err(Some(&k.span()), &self.key(name), message));
@@ -403,8 +409,6 @@ pub const KEY_ALIASES: &[(&str, &str)] = &[
     ("treatments", "treatment"),
     ("dose", "dose_mg"),
     ("interval_days", "every_days"),
-    ("menopause_age", "menopause_age_years"),
-    ("ovx_day", "ovariectomy_day"),
     ("duration", "duration_days"),
     ("output_every", "output_every_days"),
     ("sim", "simulation"),

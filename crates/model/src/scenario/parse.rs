@@ -289,7 +289,12 @@ fn parse_estrogen(
             .iter()
             .filter_map(|p| p.setting.as_ref().map(|x| x.key.as_str())),
     );
-    s.check_keys(&keys)?;
+    let aliases: Vec<(&str, &str)> = profiles
+        .iter()
+        .filter_map(|p| p.setting.as_ref())
+        .flat_map(|x| x.aliases.iter().map(|a| (a.as_str(), x.key.as_str())))
+        .collect();
+    s.check_keys_with_aliases(&keys, &aliases)?;
     let profile = s
         .entry("profile", "estrogen profile", profiles)?
         .ok_or_else(|| {

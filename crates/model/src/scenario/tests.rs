@@ -289,6 +289,24 @@ fn suggestions() {
 }
 
 #[test]
+fn profile_setting_aliases_come_from_the_catalogue() {
+    let e = err(&format!(
+        "{WOMAN}[estrogen]\nprofile = \"ovariectomy\"\novx_day = 3\n"
+    ));
+    assert!(
+        e.message.ends_with("did you mean \"ovariectomy_day\"?"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{WOMAN}[estrogen]\nprofile = \"natural_menopause\"\nmenopause_age = 50\n"
+    ));
+    assert!(
+        e.message.ends_with("did you mean \"menopause_age_years\"?"),
+        "{e}"
+    );
+}
+
+#[test]
 fn ids_round_trip() {
     fn aliases_are_valid<E: Id>() {
         for (alias, target) in E::aliases() {
