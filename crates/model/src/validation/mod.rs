@@ -28,8 +28,11 @@ use osteosim_engine::output::Table;
 use osteosim_engine::{Kernel, Model};
 use serde::Deserialize;
 
+mod error;
 pub mod reads;
 mod series;
+
+pub use error::ValidationError;
 
 use reads::{Read, Requirement};
 use series::{first_at_or_below, interpolate};
@@ -200,23 +203,32 @@ struct TargetsFile {
 }
 
 /// Parses [`TARGETS_TOML`] and checks it: ids unique, bands finite with lo <= hi.
-pub fn targets() -> Result<Vec<Target>, String> {
-    let file: TargetsFile =
-        toml::from_str(TARGETS_TOML).map_err(|e| format!("validation/targets.toml: {e}"))?;
+pub fn targets() -> Result<Vec<Target>, ValidationError> {
+    let file: TargetsFile = toml::from_str(TARGETS_TOML).map_err(|e| ValidationError {
+        file: "targets.toml".into(),
+        line: e
+            .span()
+            .map(|s| TARGETS_TOML[..s.start].matches('\n').count() + 1),
+        target: None,
+        item: String::new(),
+        message: e.message().to_string(),
+    })?;
     let mut seen = Vec::new();
     for t in &file.target {
         if seen.contains(&t.id.as_str()) {
-            return Err(format!(
-                "validation/targets.toml: id {} appears twice",
-                t.id
+            return Err(ValidationError::in_target(
+                &t.id,
+                "",
+                "the id appears twice",
             ));
         }
         seen.push(t.id.as_str());
         for b in &t.band {
             if !(b.lo.is_finite() && b.hi.is_finite() && b.lo <= b.hi) {
-                return Err(format!(
-                    "validation/targets.toml: target {} band `{}` needs finite lo <= hi",
-                    t.id, b.name
+                return Err(ValidationError::in_target(
+                    &t.id,
+                    format!("band `{}`", b.name),
+                    "needs finite lo <= hi",
                 ));
             }
         }
@@ -224,22 +236,25 @@ pub fn targets() -> Result<Vec<Target>, String> {
             (Some(m), true) => measure_is_complete(t, m)?,
             (None, false) => reads::reads_are_complete(t, &|f| embedded(t, f).map(|_| ()))?,
             (Some(_), false) => {
-                return Err(format!(
-                    "validation/targets.toml: target {} has both a measure and reads",
-                    t.id
+                return Err(ValidationError::in_target(
+                    &t.id,
+                    "",
+                    "has both a measure and reads",
                 ))
             }
             (None, true) => {
-                return Err(format!(
-                    "validation/targets.toml: target {} says neither how its value is read ([[target.read]]) nor measured ([target.measure])",
-                    t.id
+                return Err(ValidationError::in_target(
+                    &t.id,
+                    "",
+                    "says neither how its value is read ([[target.read]]) nor measured ([target.measure])",
                 ))
             }
         }
         if t.band.is_empty() && t.require.is_empty() {
-            return Err(format!(
-                "validation/targets.toml: target {} has no band and no requirement",
-                t.id
+            return Err(ValidationError::in_target(
+                &t.id,
+                "",
+                "has no band and no requirement",
             ));
         }
     }
@@ -267,6 +282,8 @@ pub struct Outcome {
     pub known_gap: Option<String>,
     /// Intermediate numbers, errors, and what was (or was not) calibrated to the target.
     pub note: String,
+    /// Why the value could not be computed, when it could not.
+    pub error: Option<ValidationError>,
 }
 
 impl Outcome {
@@ -299,9 +316,9 @@ fn evaluate(v: &Validator<'_>, target: &Target) -> Outcome {
         Some(measure) => measured(v, target, measure),
         None => reads::measured_by_reads(v, target),
     };
-    let (model_value, pass, detail) = match found {
-        Ok(f) => (f.value, f.pass, f.detail),
-        Err(e) => ("error".to_string(), false, e),
+    let (model_value, pass, detail, error) = match found {
+        Ok(f) => (f.value, f.pass, f.detail, None),
+        Err(e) => ("error".to_string(), false, e.to_string(), Some(e)),
     };
     let mut note = detail;
     if !note.is_empty() && !note.ends_with('.') {
@@ -330,10 +347,11 @@ fn evaluate(v: &Validator<'_>, target: &Target) -> Outcome {
         calibrated: target.calibrated,
         known_gap: target.known_gap.clone(),
         note,
+        error,
     }
 }
 
-fn unreadable(error: String) -> Outcome {
+fn unreadable(error: ValidationError) -> Outcome {
     Outcome {
         id: "targets.toml".into(),
         title: "the validation target file".into(),
@@ -343,7 +361,8 @@ fn unreadable(error: String) -> Outcome {
         pass: false,
         calibrated: false,
         known_gap: None,
-        note: error,
+        note: error.to_string(),
+        error: Some(error),
     }
 }
 
@@ -575,21 +594,23 @@ pub fn validation_file(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
-fn embedded(target: &Target, name: &str) -> Result<&'static str, String> {
+fn embedded(target: &Target, name: &str) -> Result<&'static str, ValidationError> {
     validation_file(name).ok_or_else(|| {
-        format!(
-            "validation/targets.toml: target {} names `{name}`, which is not a file of validation/",
-            target.id
+        ValidationError::in_target(
+            &target.id,
+            "",
+            format!("names `{name}`, which is not a file of validation/"),
         )
     })
 }
 
 /// The band's scenario file (its own or the measure's) and its `divide_by` file exist.
-fn band_files_exist(t: &Target, b: &Band, default: Option<&String>) -> Result<(), String> {
+fn band_files_exist(t: &Target, b: &Band, default: Option<&String>) -> Result<(), ValidationError> {
     let Some(f) = b.scenario_file.as_ref().or(default) else {
-        return Err(format!(
-            "validation/targets.toml: target {} band `{}` needs `scenario_file`",
-            t.id, b.name
+        return Err(ValidationError::in_target(
+            &t.id,
+            format!("band `{}`", b.name),
+            "needs `scenario_file`",
         ));
     };
     embedded(t, f)?;
@@ -600,17 +621,19 @@ fn band_files_exist(t: &Target, b: &Band, default: Option<&String>) -> Result<()
 }
 
 /// Every band of a measured target says where its value comes from, and every file exists.
-fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), String> {
+fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), ValidationError> {
     let missing = |what: &str, band: &Band| {
-        format!(
-            "validation/targets.toml: target {} band `{}` needs `{what}`",
-            t.id, band.name
+        ValidationError::in_target(
+            &t.id,
+            format!("band `{}`", band.name),
+            format!("needs `{what}`"),
         )
     };
     if t.band.is_empty() {
-        return Err(format!(
-            "validation/targets.toml: target {} has a measure but no band",
-            t.id
+        return Err(ValidationError::in_target(
+            &t.id,
+            "",
+            "has a measure but no band",
         ));
     }
     match m {
@@ -639,9 +662,10 @@ fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), String> {
             ..
         } => {
             if !(over_years.is_finite() && *over_years > 0.0 && scale.is_finite()) {
-                return Err(format!(
-                    "validation/targets.toml: target {} needs a finite over_years > 0 and a finite scale",
-                    t.id
+                return Err(ValidationError::in_target(
+                    &t.id,
+                    "measure",
+                    "needs a finite over_years > 0 and a finite scale",
                 ));
             }
             for b in &t.band {
@@ -679,14 +703,16 @@ fn scenario_run(
     target: &Target,
     name: &str,
     parameters: &[(String, f64)],
-) -> Result<Run, String> {
+) -> Result<Run, ValidationError> {
     let text = embedded(target, name)?;
-    let mut scenario = Scenario::parse(text, name, v.catalogue).map_err(|e| e.to_string())?;
+    let mut scenario = Scenario::parse(text, name, v.catalogue)
+        .map_err(|e| ValidationError::scenario(&target.id, e))?;
     scenario
         .subject
         .parameters
         .extend(parameters.iter().cloned());
     v.simulate(&scenario)
+        .map_err(|e| ValidationError::reading(&target.id, name, "", e))
 }
 
 /// Percent change of `column` from day 0 to `day`, interpolated on the output days.
@@ -704,7 +730,7 @@ struct Runs<'a> {
 }
 
 impl Runs<'_> {
-    fn get(&mut self, name: &str) -> Result<&Run, String> {
+    fn get(&mut self, name: &str) -> Result<&Run, ValidationError> {
         if !self.runs.contains_key(name) {
             let run = scenario_run(self.validator, self.target, name, &[])?;
             self.runs.insert(name.to_string(), run);
@@ -722,19 +748,33 @@ fn relative(measure: &Measure, value: f64, other: f64) -> f64 {
     }
 }
 
+/// A failure reading `band`'s value from the run of `file`.
+fn band_error<'b>(
+    target: &'b Target,
+    file: &'b str,
+    band: &'b Band,
+) -> impl Fn(String) -> ValidationError + 'b {
+    move |message| {
+        ValidationError::reading(&target.id, file, format!("band `{}`", band.name), message)
+    }
+}
+
 /// The quantity a scenario measure reads from the run of `name` for `band`.
 fn quantity(
     measure: &Measure,
     runs: &mut Runs<'_>,
     name: &str,
     band: &Band,
-) -> Result<f64, String> {
+) -> Result<f64, ValidationError> {
+    let target = runs.target;
+    let fail = band_error(target, name, band);
     match measure {
         Measure::Change { versus, column, .. } => {
             let day = band.at_years.unwrap_or(f64::NAN) * DAYS_PER_YEAR;
-            let mut value = change_since_start(runs.get(name)?, column, day)?;
+            let mut value = change_since_start(runs.get(name)?, column, day).map_err(&fail)?;
             if let Some(placebo) = versus {
-                value -= change_since_start(runs.get(placebo)?, column, day)?;
+                value -= change_since_start(runs.get(placebo)?, column, day)
+                    .map_err(band_error(target, placebo, band))?;
             }
             Ok(value)
         }
@@ -747,13 +787,20 @@ fn quantity(
         } => {
             let age = band.at_age.unwrap_or(f64::NAN);
             let run = runs.get(name)?;
-            let d = run.at(column, age + over_years)? - run.at(column, age)?;
+            let d = run.at(column, age + over_years).map_err(&fail)?
+                - run.at(column, age).map_err(&fail)?;
             Ok(scale * d / if *per_year { *over_years } else { 1.0 })
         }
         Measure::Crossing { column, level, .. } => {
             let run = runs.get(name)?;
-            first_at_or_below(&run.col("age_years")?, &run.col(column)?, *level).ok_or_else(|| {
-                format!("`{column}` does not fall to {level} within the run of `{name}`")
+            let (ages, ys) = (
+                run.col("age_years").map_err(&fail)?,
+                run.col(column).map_err(&fail)?,
+            );
+            first_at_or_below(&ages, &ys, *level).ok_or_else(|| {
+                fail(format!(
+                    "`{column}` does not fall to {level} within the run"
+                ))
             })
         }
         Measure::ValueAt {
@@ -761,14 +808,19 @@ fn quantity(
         } => {
             let x = runs
                 .get(name)?
-                .at(column, band.at_age.unwrap_or(f64::NAN))?;
+                .at(column, band.at_age.unwrap_or(f64::NAN))
+                .map_err(&fail)?;
             Ok(if *complement { 1.0 - x } else { x })
         }
-        Measure::Trial { .. } => Err("a trial measure reads no scenario".to_string()),
+        Measure::Trial { .. } => Err(fail("a trial measure reads no scenario".to_string())),
     }
 }
 
-fn measured(v: &Validator<'_>, target: &Target, measure: &Measure) -> Result<Finding, String> {
+fn measured(
+    v: &Validator<'_>,
+    target: &Target,
+    measure: &Measure,
+) -> Result<Finding, ValidationError> {
     let mut values = Vec::new();
     let mut pass = true;
     let scenario_file = match measure {
@@ -784,7 +836,9 @@ fn measured(v: &Validator<'_>, target: &Target, measure: &Measure) -> Result<Fin
                     .pointer(pointer)
                     .and_then(serde_json::Value::as_f64)
                     .ok_or_else(|| {
-                        format!("the trial's summary.json has no number at `{pointer}`")
+                        band_error(target, trial_file, band)(format!(
+                            "the trial's summary.json has no number at `{pointer}`"
+                        ))
                     })?;
                 pass &= band.contains(value);
                 values.push(format!("{} {value:.3}", band.name));
@@ -835,7 +889,7 @@ fn trial_summary(
     v: &Validator<'_>,
     target: &Target,
     name: &str,
-) -> Result<serde_json::Value, String> {
+) -> Result<serde_json::Value, ValidationError> {
     // One directory per call: two checks of the same target may run at once.
     static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let text = embedded(target, name)?;
@@ -861,7 +915,7 @@ fn trial_summary(
         serde_json::from_slice(&bytes).map_err(|e| format!("the trial's summary.json: {e}"))
     });
     let _ = std::fs::remove_dir_all(&out);
-    result
+    result.map_err(|message| ValidationError::reading(&target.id, name, "", message))
 }
 
 #[cfg(test)]
@@ -898,6 +952,7 @@ fmp = 51.0
         );
         let target: Target = toml::from_str(&text).map_err(|e| e.to_string())?;
         reads::reads_are_complete(&target, &|f| embedded(&target, f).map(|_| ()))
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -914,7 +969,7 @@ over = "steepest_fall_age"
         };
         assert_eq!(one_target(&band("onset - fmp")), Ok(()));
         let e = one_target(&band("onset - fnp")).unwrap_err();
-        assert!(e.contains("band `b` names `fnp`"), "{e}");
+        assert!(e.contains("band `b`: names `fnp`"), "{e}");
         let e = one_target(&band("onset -")).unwrap_err();
         assert!(e.contains("band `b`"), "{e}");
         let e = one_target(&read.replace("woman_40_to_95", "nobody")).unwrap_err();
@@ -932,7 +987,50 @@ over = "steepest_fall_age"
             band("onset")
         ))
         .unwrap_err();
-        assert!(e.contains("requirement `r` is not a condition"), "{e}");
+        assert!(e.contains("requirement `r`: is not a condition"), "{e}");
+    }
+
+    #[test]
+    fn a_read_that_fails_names_its_file_target_and_read() {
+        let text = r#"
+id = "X2"
+section = "s"
+title = "t"
+figure = "f"
+citation = "c"
+scenario = "s"
+quantity = "q"
+calibrated = false
+calibration = "none"
+[[read]]
+name = "bmd"
+scenario_file = "scenarios/woman_60_one_day.toml"
+column = "bmd_of_the_moon"
+day = 0.0
+[[band]]
+name = "b"
+formula = "bmd"
+lo = 0.0
+hi = 1.0
+unit = "g/cm2"
+"#;
+        let target: Target = toml::from_str(text).unwrap();
+        let e = match reads::measured_by_reads(&Validator::builtin(), &target) {
+            Err(e) => e,
+            Ok(_) => panic!("a missing column must fail"),
+        };
+        assert_eq!(e.file, "scenarios/woman_60_one_day.toml");
+        assert_eq!(e.target.as_deref(), Some("X2"));
+        assert_eq!(e.item, "read `bmd`");
+        assert!(
+            e.message.contains("no output column `bmd_of_the_moon`"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("validation/scenarios/woman_60_one_day.toml: target X2 read `bmd`: "),
+            "{e}"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use osteosim_engine::numeric::{nan_max, nan_min};
 use serde::Deserialize;
 
 use super::series::{first_at_or_below, interpolate, time_average, window};
-use super::{scenario_run, significant, Finding, Run, Target, Validator};
+use super::{scenario_run, significant, Finding, Run, Target, ValidationError, Validator};
 
 /// One named number read from a run (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -87,33 +87,31 @@ pub struct Requirement {
     pub holds: String,
 }
 
-fn formula(target: &Target, what: &str, src: &str) -> Result<Expr, String> {
-    expr::parse(src).map_err(|e| {
-        format!(
-            "validation/targets.toml: target {} {what}: `{src}` {e}",
-            target.id
-        )
-    })
+fn formula(target: &Target, what: &str, src: &str) -> Result<Expr, ValidationError> {
+    expr::parse(src)
+        .map_err(|e| ValidationError::in_target(&target.id, what, format!("`{src}` {e}")))
 }
 
 /// The reads of `target` are complete and consistent, and every formula parses and names only
 /// constants and reads known where it is used.
 pub(super) fn reads_are_complete(
     target: &Target,
-    exists: &dyn Fn(&str) -> Result<(), String>,
-) -> Result<(), String> {
+    exists: &dyn Fn(&str) -> Result<(), ValidationError>,
+) -> Result<(), ValidationError> {
     let err = |read: &Read, message: &str| {
-        format!(
-            "validation/targets.toml: target {} read `{}` {message}",
-            target.id, read.name
-        )
+        ValidationError::in_target(&target.id, format!("read `{}`", read.name), message)
     };
     let mut known: Vec<&str> = target.constants.keys().map(String::as_str).collect();
-    let names_known = |e: &Expr, known: &[&str], what: &str| -> Result<(), String> {
-        match e.symbols().into_iter().find(|s| !known.contains(&s.as_str())) {
-            Some(s) => Err(format!(
-                "validation/targets.toml: target {} {what} names `{s}`, which is neither a constant nor an earlier read",
-                target.id
+    let names_known = |e: &Expr, known: &[&str], what: &str| -> Result<(), ValidationError> {
+        match e
+            .symbols()
+            .into_iter()
+            .find(|s| !known.contains(&s.as_str()))
+        {
+            Some(s) => Err(ValidationError::in_target(
+                &target.id,
+                what,
+                format!("names `{s}`, which is neither a constant nor an earlier read"),
             )),
             None => Ok(()),
         }
@@ -163,9 +161,10 @@ pub(super) fn reads_are_complete(
     }
     for band in &target.band {
         let Some(src) = &band.formula else {
-            return Err(format!(
-                "validation/targets.toml: target {} band `{}` needs a `formula` over the reads",
-                target.id, band.name
+            return Err(ValidationError::in_target(
+                &target.id,
+                format!("band `{}`", band.name),
+                "needs a `formula` over the reads",
             ));
         };
         let what = format!("band `{}`", band.name);
@@ -175,9 +174,10 @@ pub(super) fn reads_are_complete(
         let what = format!("requirement `{}`", req.name);
         let e = formula(target, &what, &req.holds)?;
         if !e.is_boolean() {
-            return Err(format!(
-                "validation/targets.toml: target {} {what} is not a condition: `{}`",
-                target.id, req.holds
+            return Err(ValidationError::in_target(
+                &target.id,
+                what,
+                format!("is not a condition: `{}`", req.holds),
             ));
         }
         names_known(&e, &known, &what)?;
@@ -195,7 +195,7 @@ struct ReadRuns<'a> {
 }
 
 impl ReadRuns<'_> {
-    fn run(&mut self, file: &str, set: Option<(&str, f64)>) -> Result<&Run, String> {
+    fn run(&mut self, file: &str, set: Option<(&str, f64)>) -> Result<&Run, ValidationError> {
         let key = match set {
             Some((p, v)) => format!("{file} with {p} = {v:e}"),
             None => file.to_string(),
@@ -210,7 +210,7 @@ impl ReadRuns<'_> {
     }
 
     /// The run of `read`'s scenario, with its solved parameter when it has one.
-    fn run_for(&mut self, read: &Read) -> Result<&Run, String> {
+    fn run_for(&mut self, read: &Read) -> Result<&Run, ValidationError> {
         let Some(solve) = &read.solve else {
             return self.run(&read.scenario_file, None);
         };
@@ -229,12 +229,19 @@ impl ReadRuns<'_> {
         self.run(&read.scenario_file, Some((&solve.parameter, value)))
     }
 
-    fn secant(&mut self, file: &str, solve: &Solve) -> Result<f64, String> {
-        let mut at = |x: f64| -> Result<f64, String> {
-            Ok(self
-                .run(file, Some((&solve.parameter, x)))?
-                .first(&solve.column)?
-                - solve.equals)
+    fn secant(&mut self, file: &str, solve: &Solve) -> Result<f64, ValidationError> {
+        let id = self.target.id.clone();
+        let fail = move |message: String| {
+            ValidationError::reading(
+                &id,
+                file,
+                format!("solve for `{}`", solve.parameter),
+                message,
+            )
+        };
+        let mut at = |x: f64| -> Result<f64, ValidationError> {
+            let run = self.run(file, Some((&solve.parameter, x)))?;
+            Ok(run.first(&solve.column).map_err(&fail)? - solve.equals)
         };
         let (mut a, mut b) = (solve.guesses[0], solve.guesses[1]);
         let (mut fa, mut fb) = (at(a)?, at(b)?);
@@ -250,10 +257,10 @@ impl ReadRuns<'_> {
             b = next;
             fb = at(b)?;
         }
-        Err(format!(
-            "no `{}` gives `{}` = {} on day 0 of `{file}` (last tried {b:.4}: off by {fb:.2e})",
-            solve.parameter, solve.column, solve.equals
-        ))
+        Err(fail(format!(
+            "no value gives `{}` = {} on day 0 (last tried {b:.4}: off by {fb:.2e})",
+            solve.column, solve.equals
+        )))
     }
 }
 
@@ -293,9 +300,26 @@ fn read_value(
     runs: &mut ReadRuns<'_>,
     read: &Read,
     values: &BTreeMap<&str, f64>,
-) -> Result<f64, String> {
+) -> Result<f64, ValidationError> {
     let target = runs.target;
     let run = runs.run_for(read)?;
+    read_from(run, read, target, values).map_err(|message| {
+        ValidationError::reading(
+            &target.id,
+            &read.scenario_file,
+            format!("read `{}`", read.name),
+            message,
+        )
+    })
+}
+
+/// The number `read` takes from `run`.
+fn read_from(
+    run: &Run,
+    read: &Read,
+    target: &Target,
+    values: &BTreeMap<&str, f64>,
+) -> Result<f64, String> {
     let ys = series(run, read, &target.constants)?;
     let outside = |by: &str, x: f64| format!("`{by}` = {x} lies outside the run");
     if let Some(d) = read.day {
@@ -343,7 +367,10 @@ fn read_value(
 }
 
 /// Runs a target's reads, then evaluates its bands and requirements.
-pub(super) fn measured_by_reads(v: &Validator<'_>, target: &Target) -> Result<Finding, String> {
+pub(super) fn measured_by_reads(
+    v: &Validator<'_>,
+    target: &Target,
+) -> Result<Finding, ValidationError> {
     let mut runs = ReadRuns {
         validator: v,
         target,
@@ -357,8 +384,7 @@ pub(super) fn measured_by_reads(v: &Validator<'_>, target: &Target) -> Result<Fi
         .collect();
     let mut read_text = Vec::new();
     for read in &target.read {
-        let x = read_value(&mut runs, read, &values)
-            .map_err(|e| format!("read `{}` of `{}`: {e}", read.name, read.scenario_file))?;
+        let x = read_value(&mut runs, read, &values)?;
         values.insert(read.name.as_str(), x);
         read_text.push(format!("{} {}", read.name, significant(x)));
     }
@@ -366,8 +392,9 @@ pub(super) fn measured_by_reads(v: &Validator<'_>, target: &Target) -> Result<Fi
     let mut shown = Vec::new();
     for band in &target.band {
         let src = band.formula.as_deref().unwrap_or_default();
-        let x = eval(&formula(target, "band", src)?, &values)
-            .map_err(|e| format!("band `{}`: {e}", band.name))?;
+        let what = format!("band `{}`", band.name);
+        let x = eval(&formula(target, &what, src)?, &values)
+            .map_err(|e| ValidationError::in_target(&target.id, what, e))?;
         pass &= band.contains(x);
         shown.push(match band.unit.as_str() {
             "1" | "" => format!("{} {}", band.name, significant(x)),
@@ -376,8 +403,9 @@ pub(super) fn measured_by_reads(v: &Validator<'_>, target: &Target) -> Result<Fi
     }
     let mut unmet = Vec::new();
     for req in &target.require {
-        let holds = eval(&formula(target, "requirement", &req.holds)?, &values)
-            .map_err(|e| format!("requirement `{}`: {e}", req.name))?;
+        let what = format!("requirement `{}`", req.name);
+        let holds = eval(&formula(target, &what, &req.holds)?, &values)
+            .map_err(|e| ValidationError::in_target(&target.id, what, e))?;
         if holds != 1.0 {
             unmet.push(req.name.as_str());
         }
