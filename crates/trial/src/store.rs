@@ -455,10 +455,25 @@ mod tests {
                 Ok(())
             }
         }
+        // Parts larger than the writer's buffer, so that the copy itself meets the full disk.
+        let big_rows: Vec<Vec<f64>> = (0..4000).map(|i| vec![i as f64, 0.5 * i as f64]).collect();
+        let big = dir.join("big.parquet");
+        write_part(
+            &big,
+            &l,
+            &[Block {
+                unit: 0,
+                group: 0,
+                rows: &big_rows,
+            }],
+            "big",
+        )
+        .unwrap();
         let dest = dir.join("full.parquet");
-        let part_size = std::fs::metadata(&p0).unwrap().len() as usize;
-        for room in [0, 8, part_size / 2, part_size] {
-            let e = concatenate_into(&[p0.clone(), p1.clone()], &l, Full(room), &dest).unwrap_err();
+        let part_size = std::fs::metadata(&big).unwrap().len() as usize;
+        for room in [0, 8, part_size / 2, part_size, 3 * part_size / 2] {
+            let parts = [big.clone(), big.clone(), p1.clone()];
+            let e = concatenate_into(&parts, &l, Full(room), &dest).unwrap_err();
             let StoreError::File { path, message } = &e;
             assert_eq!(path, &dest, "room {room}: {e}");
             assert!(message.contains("No space left"), "room {room}: {e}");
