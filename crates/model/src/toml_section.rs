@@ -363,7 +363,7 @@ impl<'c, 't, 'i> Section<'c, 't, 'i> {
         keys
     }
 
-    /// A whole number >= 0.
+    /// A whole number from 0 to `u64::MAX`.
     pub fn integer(&self, name: &str) -> Res<Option<u64>> {
         let Some(value) = self.get(name) else {
             return Ok(None);
@@ -372,7 +372,13 @@ impl<'c, 't, 'i> Section<'c, 't, 'i> {
             DeValue::Integer(i) => {
                 u64::from_str_radix(i.as_str().trim_start_matches('+'), i.radix())
                     .map(Some)
-                    .map_err(|_| self.value_err(name, value, "expected a whole number >= 0"))
+                    .map_err(|_| {
+                        self.value_err(
+                            name,
+                            value,
+                            format!("expected a whole number from 0 to {}", u64::MAX),
+                        )
+                    })
             }
             other => Err(self.value_err(
                 name,

@@ -149,7 +149,9 @@ fn write_file(path: &Path, bytes: Vec<u8>) -> Result<(), Failure> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    write_all_or_nothing(dir, &[(name, bytes)]).map_err(|e| fail(e.to_string()))
+    write_all_or_nothing(dir, &[(name, bytes)])
+        .map(|_| ())
+        .map_err(|e| Failure::bad_input(format!("cannot write the output: {e}")))
 }
 
 /// `osteosim export sbml`.

@@ -92,9 +92,11 @@ enum Command {
         /// Continue an interrupted run of the same trial file in DIR.
         #[arg(long)]
         resume: bool,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long, value_name = "N")]
-        threads: Option<usize>,
+        /// Worker threads, 1 to 1024 (default: all cores). No more are started than there
+        /// are cores and chunks of subjects to run. Results do not depend on it.
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u64).range(1..=osteosim_model::virtual_trial::MAX_THREADS as u64))]
+        threads: Option<u64>,
     },
     /// Load and check a model directory (the built-in model when omitted).
     Check {
@@ -196,7 +198,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             out,
             resume,
             threads,
-        } => trial::trial(&file, &out, resume, threads),
+        } => trial::trial(
+            &file,
+            &out,
+            resume,
+            threads.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        ),
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
         Command::Validate { target, model, out } => {
             let loaded = LoadedModel::from_option(model.as_deref())?;

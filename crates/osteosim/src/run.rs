@@ -92,12 +92,10 @@ pub fn run(
         (TIMESERIES_FILE, output.table.to_csv()),
         (SUMMARY_FILE, json),
     ];
-    write_all_or_nothing(out, &files).map_err(|e| {
-        Failure::bad_input(format!(
-            "cannot write the outputs into directory `{}`: {e}",
-            out.display()
-        ))
-    })?;
+    // The directory is created (and locked) only now that there is something to write; a
+    // failure removes it again when it was new, and leaves earlier outputs as they were.
+    write_all_or_nothing(out, &files)
+        .map_err(|e| Failure::bad_input(format!("cannot write the outputs: {e}")))?;
 
     let rows = output.table.rows.len();
     let columns = output.table.columns.len();

@@ -32,12 +32,8 @@ pub fn validate(loaded: &LoadedModel, only: Option<&str>, out: &Path) -> Result<
     };
     print(&validation::text_table(&outcomes))?;
     let report = validation::markdown_report(&outcomes);
-    write_all_or_nothing(out, &[("validation.md", report.into_bytes())]).map_err(|e| {
-        Failure::bad_input(format!(
-            "cannot write {}: {e}",
-            out.join("validation.md").display()
-        ))
-    })?;
+    write_all_or_nothing(out, &[("validation.md", report.into_bytes())])
+        .map_err(|e| Failure::bad_input(format!("cannot write the report: {e}")))?;
     let missed: Vec<&str> = outcomes
         .iter()
         .filter(|o| o.is_unexpected())

@@ -808,3 +808,64 @@ fn validate_runs_against_an_edited_model() {
         missed.describe()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outputs change as a set
+// ---------------------------------------------------------------------------------------------
+
+/// Names in a directory, sorted (hidden ones too).
+fn entry_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_summary_that_cannot_be_written_fails_naming_it_and_keeps_earlier_outputs() {
+    let tmp = TempDir::new("summary-dir");
+    let good = short_scenario(&tmp, "");
+    osteosim(&["run", s(&good), "--out", "out"], tmp.path()).assert_code(0);
+    let out = tmp.join("out");
+    let before = fs::read(out.join("timeseries.csv")).expect("timeseries.csv");
+    fs::remove_file(out.join("summary.json")).expect("remove summary.json");
+    fs::create_dir(out.join("summary.json")).expect("summary.json as a directory");
+
+    // Another subject: its time series differs from the earlier one.
+    let other = tmp.join("other.toml");
+    fs::write(
+        &other,
+        "[subject]\nspecies = \"human\"\nsex = \"female\"\nage_years = 55.0\n\
+         [simulation]\nduration_days = 1095.0\noutput_every_days = 91.0\n",
+    )
+    .expect("write scenario");
+    let run = osteosim(&["run", s(&other), "--out", "out"], tmp.path());
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains(s(&Path::new("out").join("summary.json"))),
+        "the message names the file\n{}",
+        run.describe()
+    );
+    assert!(run.stderr.contains("is a directory"), "{}", run.describe());
+    assert_eq!(
+        fs::read(out.join("timeseries.csv")).expect("timeseries.csv"),
+        before,
+        "the earlier timeseries.csv is kept byte for byte"
+    );
+    assert_eq!(entry_names(&out), ["summary.json", "timeseries.csv"]);
+}
+
+#[test]
+fn a_run_that_cannot_write_leaves_no_new_directory() {
+    let tmp = TempDir::new("no-new-dir");
+    let good = short_scenario(&tmp, "");
+    // A file where a parent directory should be: nothing can be created under it.
+    fs::write(tmp.join("blocker"), "x").expect("write file");
+    let run = osteosim(&["run", s(&good), "--out", "blocker/out"], tmp.path());
+    run.assert_code(2);
+    assert!(run.stderr.contains("blocker"), "{}", run.describe());
+    assert_eq!(entry_names(tmp.path()), ["blocker", "scenario.toml"]);
+}

@@ -148,6 +148,36 @@ fn bad_trial_files_exit_2_naming_file_and_key() {
             && stderr.contains("t_score_femoral_neck_max = -20"),
         "{stderr}"
     );
+    // It failed in its first chunks: the directory it created is gone again, manifest and all.
+    assert!(
+        !dir.join("impossible").exists(),
+        "a failed trial leaves no directory it created"
+    );
+    // The same failure in an existing directory leaves it as it was.
+    let existing = dir.join("existing");
+    fs::create_dir_all(&existing).unwrap();
+    fs::write(existing.join("notes.txt"), "mine").unwrap();
+    let r = trial(&file, &existing, &[]);
+    assert_eq!(r.status.code(), Some(2));
+    let names: Vec<String> = fs::read_dir(&existing)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["notes.txt"]);
+    // A seed beyond the range says the range.
+    let file = dir.join("seed.toml");
+    fs::write(
+        &file,
+        GOOD.replace("seed = 11", "seed = 18446744073709551616"),
+    )
+    .unwrap();
+    let r = trial(&file, &dir.join("seed"), &[]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`population.seed`") && stderr.contains("0 to 18446744073709551615"),
+        "{stderr}"
+    );
     // A missing file.
     let r = trial(&dir.join("absent.toml"), &dir.join("absent"), &[]);
     assert_eq!(r.status.code(), Some(2));
@@ -235,5 +265,151 @@ fn killed_with_sigkill_and_resumed_gives_the_uninterrupted_files() {
         assert!(a == b, "{f} differs after kill and resume");
     }
     assert!(!killed.join(".osteosim-trial").exists());
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A small, quick trial: `seed` changes every output.
+fn small(seed: u64) -> String {
+    GOOD.replace("size = 200", "size = 24")
+        .replace("seed = 11", &format!("seed = {seed}"))
+        .replace("duration_days = 1461.0", "duration_days = 400.0")
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_summary_that_cannot_be_written_keeps_every_earlier_output() {
+    let dir = temp("summary-dir");
+    let (first, second) = (dir.join("first.toml"), dir.join("second.toml"));
+    fs::write(&first, small(1)).unwrap();
+    fs::write(&second, small(2)).unwrap();
+    let out = dir.join("out");
+    let r = trial(&first, &out, &[]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let before: Vec<Vec<u8>> = OUTPUTS[..4]
+        .iter()
+        .map(|f| fs::read(out.join(f)).unwrap())
+        .collect();
+    fs::remove_file(out.join("summary.json")).unwrap();
+    fs::create_dir(out.join("summary.json")).unwrap();
+
+    let r = trial(&second, &out, &[]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&out.join("summary.json").display().to_string())
+            && stderr.contains("is a directory"),
+        "the message names the file: {stderr}"
+    );
+    for (f, b) in OUTPUTS[..4].iter().zip(&before) {
+        assert!(&fs::read(out.join(f)).unwrap() == b, "{f} changed");
+    }
+    // The computed chunks are kept: once the way is clear, --resume finishes the run.
+    fs::remove_dir(out.join("summary.json")).unwrap();
+    let r = trial(&second, &out, &["--resume"]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let fresh = dir.join("fresh");
+    let r = trial(&second, &fresh, &[]);
+    assert_eq!(r.status.code(), Some(0));
+    for f in OUTPUTS {
+        assert!(
+            fs::read(out.join(f)).unwrap() == fs::read(fresh.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(names(&out), names(&fresh));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_second_trial_on_the_same_directory_is_refused_and_the_first_completes() {
+    let dir = temp("two");
+    let file = dir.join("trial.toml");
+    fs::write(&file, GOOD).unwrap();
+    let out = dir.join("out");
+    let first = Command::new(BIN)
+        .arg("trial")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--threads")
+        .arg("1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first is computing.
+    let start = Instant::now();
+    while !out.join(".osteosim-trial").join("manifest.json").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the first trial never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for extra in [&[][..], &["--resume"][..]] {
+        let r = trial(&file, &out, extra);
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(&out.display().to_string())
+                && stderr.contains("another trial is writing to this directory"),
+            "{stderr}"
+        );
+    }
+    let r = first.wait_with_output().unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let mut expected: Vec<String> = OUTPUTS.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(names(&out), expected, "complete outputs, nothing else left");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn thread_counts_outside_1_to_1024_exit_2() {
+    let dir = temp("threads");
+    let file = dir.join("trial.toml");
+    fs::write(&file, small(1)).unwrap();
+    for n in ["10000", "0"] {
+        let out = dir.join(format!("out{n}"));
+        let r = trial(&file, &out, &["--threads", n]);
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{n}: {stderr}");
+        assert!(
+            stderr.contains("--threads") && stderr.contains("1..=1024"),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+    // More threads than chunks or cores is fine: no more are started than help.
+    let r = trial(&file, &dir.join("many"), &["--threads", "1024"]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     let _ = fs::remove_dir_all(&dir);
 }

@@ -21,7 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::write_atomically;
 
-const MANIFEST: &str = "manifest.json";
+/// The journal file of the work directory: the run's fingerprint and plan.
+pub const MANIFEST: &str = "manifest.json";
+
+/// The largest thread count a run accepts.
+pub const MAX_THREADS: usize = 1024;
 
 /// How units are cut into chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +54,9 @@ struct Manifest {
 /// How to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Worker threads; `None` = rayon's global pool (all cores).
+    /// Worker threads; `None` = rayon's global pool (all cores). At most [`MAX_THREADS`];
+    /// never more are started than there are chunks to run or cores to run them on (see
+    /// [`worker_threads`]).
     pub threads: Option<usize>,
     /// Continue the chunks already committed in the work directory.
     pub resume: bool,
@@ -78,6 +84,8 @@ pub enum RunError<E> {
     Journal { path: PathBuf, message: String },
     #[error("cannot resume in {dir}: {message}")]
     Resume { dir: PathBuf, message: String },
+    #[error("{0} threads asked for; at most {MAX_THREADS} are allowed")]
+    Threads(usize),
 }
 
 fn journal<E>(path: &Path, e: impl std::fmt::Display) -> RunError<E> {
@@ -85,6 +93,13 @@ fn journal<E>(path: &Path, e: impl std::fmt::Display) -> RunError<E> {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
+}
+
+/// The threads worth starting for `requested` threads and `chunks` chunks to run: no more
+/// than the chunks (each is one task) or than the cores available, and at least one.
+pub fn worker_threads(requested: usize, chunks: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    requested.min(chunks).min(cores).max(1)
 }
 
 /// The file of chunk `k` in the work directory.
@@ -183,6 +198,9 @@ where
     E: Send,
     F: Fn(u64, Range<u64>, &Path) -> Result<(), E> + Sync,
 {
+    if let Some(n) = options.threads.filter(|&n| n > MAX_THREADS) {
+        return Err(RunError::Threads(n));
+    }
     let done = prepare::<E>(work, fingerprint, plan, options.resume)?;
     let todo: Vec<u64> = (0..plan.chunks())
         .filter(|&k| !done.get(k as usize).copied().unwrap_or(false))
@@ -226,7 +244,7 @@ where
     match options.threads {
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
+                .num_threads(worker_threads(n, todo.len()))
                 .build()
                 .map_err(|e| journal(work, e))?;
             pool.install(body);
@@ -244,6 +262,17 @@ where
         let committed = (0..plan.chunks())
             .filter(|&k| part_path(work, k).exists())
             .count() as u64;
+        if options.stop_after_chunks.is_none() {
+            // Every chunk was run, yet some part is gone: something else removed it.
+            return Err(journal(
+                work,
+                format!(
+                    "{} of {} chunk files are missing after the run (removed by another process?); run again",
+                    plan.chunks() - committed,
+                    plan.chunks()
+                ),
+            ));
+        }
         return Ok(Outcome::Stopped { committed });
     }
     Ok(Outcome::Complete(
@@ -286,6 +315,56 @@ mod tests {
 
     fn touch(part: &Path, units: &Range<u64>) -> Result<(), String> {
         std::fs::write(part, format!("{units:?}")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn threads_are_capped_by_chunks_and_cores_and_refused_above_the_limit() {
+        assert_eq!(
+            worker_threads(10_000, 3),
+            3.min(worker_threads(10_000, 10_000))
+        );
+        assert!(
+            worker_threads(10_000, 10_000) <= std::thread::available_parallelism().unwrap().get()
+        );
+        assert_eq!(worker_threads(0, 5), 1);
+        assert_eq!(worker_threads(4, 0), 1);
+        let work = dir("threads");
+        let plan = Plan {
+            units: 4,
+            chunk_size: 2,
+        };
+        let options = RunOptions {
+            threads: Some(10_000),
+            ..Default::default()
+        };
+        let e = run_chunks(&work, "a", plan, &options, |_, u, p| touch(p, &u)).unwrap_err();
+        assert!(e.to_string().contains("at most 1024"), "{e}");
+        assert!(!work.exists(), "nothing is written for a refused run");
+    }
+
+    #[test]
+    fn a_part_removed_during_the_run_is_an_error_not_a_stop() {
+        let work = dir("vanished");
+        let plan = Plan {
+            units: 4,
+            chunk_size: 2,
+        };
+        let f = |k: u64, u: Range<u64>, p: &Path| -> Result<(), String> {
+            touch(p, &u)?;
+            if k == 1 {
+                // As another process that removed the work directory's parts.
+                std::fs::remove_file(part_path(p.parent().unwrap(), 0))
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        };
+        let options = RunOptions {
+            threads: Some(1),
+            ..Default::default()
+        };
+        let e = run_chunks(&work, "a", plan, &options, f).unwrap_err();
+        assert!(e.to_string().contains("missing"), "{e}");
+        let _ = std::fs::remove_dir_all(&work);
     }
 
     #[test]

@@ -223,38 +223,83 @@ pub fn read_part_document(path: &Path) -> Result<(u64, String), StoreError> {
 }
 
 /// Join part files, in the given order, into `dest` (written atomically). Column chunks are
-/// copied as bytes; the parts' documents are left out.
+/// copied as bytes; the parts' documents are left out. An error names the file at fault: the
+/// part that cannot be read, or `dest` when writing fails (a full disk, say).
 pub fn concatenate(parts: &[PathBuf], layout: &Layout, dest: &Path) -> Result<(), StoreError> {
-    write_atomically(dest, |file| {
-        let err = |e: parquet::errors::ParquetError| file_error(dest, e);
-        let mut writer =
-            SerializedFileWriter::new(file, layout.schema().map_err(err)?, layout.properties())
-                .map_err(err)?;
-        for part in parts {
-            let perr = |e: parquet::errors::ParquetError| file_error(part, e);
-            let input = File::open(part).map_err(|e| file_error(part, e))?;
-            let reader =
-                SerializedFileReader::new(input.try_clone().map_err(|e| file_error(part, e))?)
-                    .map_err(perr)?;
-            for rg in reader.metadata().row_groups() {
-                let mut out = writer.next_row_group().map_err(err)?;
-                for column in rg.columns() {
-                    let close = ColumnCloseResult {
-                        bytes_written: u64::try_from(column.compressed_size()).unwrap_or(0),
-                        rows_written: u64::try_from(rg.num_rows()).unwrap_or(0),
-                        metadata: column.clone(),
-                        bloom_filter: None,
-                        column_index: None,
-                        offset_index: None,
-                    };
-                    out.append_column(&input, close).map_err(perr)?;
-                }
-                out.close().map_err(err)?;
+    write_atomically(dest, |file| concatenate_into(parts, layout, file, dest))
+}
+
+/// A writer that remembers its first failure, so that an error surfacing while a part is
+/// copied can be told apart from one of the part being read.
+struct Probe<W> {
+    inner: W,
+    failure: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl<W: std::io::Write> std::io::Write for Probe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| self.record(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| self.record(e))
+    }
+}
+
+impl<W> Probe<W> {
+    fn record(&self, e: &std::io::Error) {
+        let mut f = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        f.get_or_insert_with(|| e.to_string());
+    }
+}
+
+/// [`concatenate`] into any writer; `dest` names it in errors.
+fn concatenate_into<W: std::io::Write + Send>(
+    parts: &[PathBuf],
+    layout: &Layout,
+    output: W,
+    dest: &Path,
+) -> Result<(), StoreError> {
+    let failure = Arc::new(std::sync::Mutex::new(None));
+    let probe = Probe {
+        inner: output,
+        failure: Arc::clone(&failure),
+    };
+    let write_failure = || failure.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let err = |e: parquet::errors::ParquetError| match write_failure() {
+        Some(m) => file_error(dest, m),
+        None => file_error(dest, e),
+    };
+    let mut writer =
+        SerializedFileWriter::new(probe, layout.schema().map_err(err)?, layout.properties())
+            .map_err(err)?;
+    for part in parts {
+        // Copying reads the part and writes `dest`: a failed write is `dest`'s.
+        let perr = |e: parquet::errors::ParquetError| match write_failure() {
+            Some(m) => file_error(dest, m),
+            None => file_error(part, e),
+        };
+        let input = File::open(part).map_err(|e| file_error(part, e))?;
+        let reader = SerializedFileReader::new(input.try_clone().map_err(|e| file_error(part, e))?)
+            .map_err(perr)?;
+        for rg in reader.metadata().row_groups() {
+            let mut out = writer.next_row_group().map_err(err)?;
+            for column in rg.columns() {
+                let close = ColumnCloseResult {
+                    bytes_written: u64::try_from(column.compressed_size()).unwrap_or(0),
+                    rows_written: u64::try_from(rg.num_rows()).unwrap_or(0),
+                    metadata: column.clone(),
+                    bloom_filter: None,
+                    column_index: None,
+                    offset_index: None,
+                };
+                out.append_column(&input, close).map_err(perr)?;
             }
+            out.close().map_err(err)?;
         }
-        writer.close().map_err(err)?;
-        Ok(())
-    })
+    }
+    writer.close().map_err(err)?;
+    Ok(())
 }
 
 /// A table file opened for reading columns: its footer (one entry per row group and column)
@@ -392,9 +437,47 @@ mod tests {
         );
         // Written twice, byte for byte the same.
         let again = dir.join("again.parquet");
-        concatenate(&[p0, p1], &l, &again).unwrap();
+        concatenate(&[p0.clone(), p1.clone()], &l, &again).unwrap();
         assert_eq!(std::fs::read(&all).unwrap(), std::fs::read(&again).unwrap());
         assert!(read_part_document(&all).is_err());
+
+        // A full disk while joining: the error names the file being written, not a part.
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 < buf.len() {
+                    return Err(std::io::Error::other("No space left on device"));
+                }
+                self.0 -= buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        // Parts larger than the writer's buffer, so that the copy itself meets the full disk.
+        let big_rows: Vec<Vec<f64>> = (0..4000).map(|i| vec![i as f64, 0.5 * i as f64]).collect();
+        let big = dir.join("big.parquet");
+        write_part(
+            &big,
+            &l,
+            &[Block {
+                unit: 0,
+                group: 0,
+                rows: &big_rows,
+            }],
+            "big",
+        )
+        .unwrap();
+        let dest = dir.join("full.parquet");
+        let part_size = std::fs::metadata(&big).unwrap().len() as usize;
+        for room in [0, 8, part_size / 2, part_size, 3 * part_size / 2] {
+            let parts = [big.clone(), big.clone(), p1.clone()];
+            let e = concatenate_into(&parts, &l, Full(room), &dest).unwrap_err();
+            let StoreError::File { path, message } = &e;
+            assert_eq!(path, &dest, "room {room}: {e}");
+            assert!(message.contains("No space left"), "room {room}: {e}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -250,9 +250,15 @@ fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Populatio
     if size == 0 || size > MAX_POPULATION {
         return Err(p.err("size", format!("must be between 1 and {MAX_POPULATION}")));
     }
-    let seed = p
-        .integer("seed")?
-        .ok_or_else(|| p.missing("seed", "missing required key: a whole number >= 0"))?;
+    let seed = p.integer("seed")?.ok_or_else(|| {
+        p.missing(
+            "seed",
+            format!(
+                "missing required key: a whole number from 0 to {}",
+                u64::MAX
+            ),
+        )
+    })?;
     let species = id(p, "species", Species::ALL, Species::as_str)?;
     let sex = id(p, "sex", Sex::ALL, Sex::as_str)?;
     let age_years = spread(p, "age_years", 0.0, 120.0)?

@@ -15,11 +15,14 @@ use crate::binding::BindError;
 use crate::catalogue::Catalogue;
 use crate::report;
 use crate::toml_section::ScenarioError;
+use osteosim_engine::output::{OutputDir, OutputError};
 use osteosim_engine::{Kernel, Model, SimError};
 
 pub use file::{Arm, Bound, BoundKind, Names, Population, Spread, TrialFile};
 pub use subject::{ArmRecord, SubjectRecord};
 
+/// The largest `threads` a trial accepts.
+pub use osteosim_trial::runner::MAX_THREADS;
 use osteosim_trial::runner::{self, Outcome, Plan, RunError, RunOptions};
 use osteosim_trial::store::{Layout, StoreError};
 
@@ -30,7 +33,8 @@ pub const EVENTS_FILE: &str = "events.csv";
 pub const POPULATION_FILE: &str = "population.csv";
 pub const SUMMARY_FILE: &str = "summary.json";
 /// The work directory (chunk parts and journal) inside the output directory, removed when
-/// the trial completes.
+/// the trial completes, and when it fails before any chunk was committed or for a reason
+/// that a resumed run would meet again.
 pub const WORK_DIR: &str = ".osteosim-trial";
 
 /// Columns whose level early after menopause is tested as a predictor, when the model has
@@ -90,6 +94,12 @@ pub enum TrialError {
     /// A file of the output directory cannot be written or read (exit code 2).
     #[error("{}: {message}", path.display())]
     Output { path: PathBuf, message: String },
+    /// Another process is writing to the output directory (exit code 2).
+    #[error("{}: another trial is writing to this directory; wait for it to finish or choose another output directory", dir.display())]
+    Busy { dir: PathBuf },
+    /// The options cannot be used (exit code 2).
+    #[error("{0}")]
+    Options(String),
 }
 
 impl TrialError {
@@ -105,6 +115,15 @@ impl TrialError {
                 SimError::Parameter { .. } | SimError::Dose { .. } | SimError::Settings { .. }
             ),
             _ => false,
+        }
+    }
+}
+
+impl From<OutputError> for TrialError {
+    fn from(e: OutputError) -> Self {
+        match e {
+            OutputError::File { path, message } => TrialError::Output { path, message },
+            OutputError::Busy { dir } => TrialError::Busy { dir },
         }
     }
 }
@@ -138,6 +157,14 @@ pub enum Finished {
         committed_chunks: u64,
         chunks: u64,
     },
+}
+
+/// True when `work` holds at least one committed chunk.
+fn has_parts(work: &Path) -> bool {
+    std::fs::read_dir(work).is_ok_and(|d| {
+        d.filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().starts_with("part-"))
+    })
 }
 
 /// Subjects per chunk: a function of the population size only (never of the thread count),
@@ -225,10 +252,9 @@ pub fn run(
         model.content_hash,
         env!("CARGO_PKG_VERSION")
     );
-    std::fs::create_dir_all(out).map_err(|e| TrialError::Output {
-        path: out.to_path_buf(),
-        message: format!("cannot create the output directory: {e}"),
-    })?;
+    // One trial per output directory, locked until its outputs are in place; the lock is
+    // released (and a directory created here but left empty is removed) on return.
+    let out_dir = OutputDir::lock(out)?;
     let work = out.join(WORK_DIR);
     let run_options = RunOptions {
         threads: options.threads,
@@ -236,6 +262,8 @@ pub fn run(
         stop_after_chunks: options.stop_after_chunks,
         progress: options.progress,
     };
+    // A work directory this run starts (rather than one it resumes) is its own to remove.
+    let fresh = !(options.resume && work.join(runner::MANIFEST).is_file());
     let outcome = runner::run_chunks(&work, &fingerprint, plan, &run_options, |k, units, part| {
         subject::run_chunk(&ctx, k, units, part)
     })
@@ -243,14 +271,25 @@ pub fn run(
         RunError::Work(e) => e,
         RunError::Resume { dir, message } => TrialError::Resume { dir, message },
         RunError::Journal { path, message } => TrialError::Output { path, message },
-    })?;
+        RunError::Threads(_) => TrialError::Options(e.to_string()),
+    });
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            if fresh && !(matches!(e, TrialError::Output { .. }) && has_parts(&work)) {
+                // Nothing a resumed run could use: leave the directory as it was found.
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            return Err(e);
+        }
+    };
     match outcome {
         Outcome::Stopped { committed } => Ok(Finished::Stopped {
             committed_chunks: committed,
             chunks: plan.chunks(),
         }),
         Outcome::Complete(parts) => {
-            let files = outputs::finalize(&ctx, &parts, &work, out)?;
+            let files = outputs::finalize(&ctx, &parts, &work, &out_dir)?;
             let _ = std::fs::remove_dir_all(&work);
             Ok(Finished::Complete {
                 subjects: plan.units,

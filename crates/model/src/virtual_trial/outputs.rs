@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
+use osteosim_engine::output::OutputDir;
+
 use super::subject::{ChunkDocument, SubjectRecord, OUTCOME_WINDOW_DAYS};
 use super::{
     Context, TrialError, ARMS_FILE, BMD_SITES, EVENTS, EVENTS_FILE, POPULATION_FILE,
@@ -41,7 +43,7 @@ pub(crate) fn finalize(
     ctx: &Context<'_>,
     parts: &[PathBuf],
     work: &Path,
-    out: &Path,
+    out: &OutputDir,
 ) -> Result<Vec<PathBuf>, TrialError> {
     let staging = work.join("staging");
     let _ = std::fs::remove_dir_all(&staging);
@@ -98,20 +100,18 @@ pub(crate) fn finalize(
     })
     .map_err(output_error)?;
 
-    // Every output is complete: move them into place.
-    let mut files = Vec::new();
-    for name in [
+    // Every output is complete: move them into place, all or none.
+    let staged: Vec<(&str, PathBuf)> = [
         SUBJECTS_FILE,
         ARMS_FILE,
         EVENTS_FILE,
         POPULATION_FILE,
         SUMMARY_FILE,
-    ] {
-        let dest = out.join(name);
-        std::fs::rename(staging.join(name), &dest).map_err(|e| output_error(io_error(&dest, e)))?;
-        files.push(dest);
-    }
-    Ok(files)
+    ]
+    .into_iter()
+    .map(|name| (name, staging.join(name)))
+    .collect();
+    Ok(out.commit(&staged)?)
 }
 
 /// A text file in the staging directory, written line by line, synced when finished.
