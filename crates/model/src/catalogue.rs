@@ -48,7 +48,7 @@ use osteosim_engine::Model;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::scenario::{Route, Sex, Species};
+use crate::ids::{Route, Sex, Species};
 
 /// Mouse-to-human dose conversion by body surface area: a mouse dose in mg/kg is about 12.3
 /// times the human one (FDA 2005 guidance on the maximum safe starting dose, Table 1: Km 3 for

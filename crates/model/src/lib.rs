@@ -13,6 +13,7 @@ pub mod binding;
 pub mod builtin;
 pub mod catalogue;
 pub mod docs;
+pub mod ids;
 pub mod report;
 pub mod scenario;
 pub mod sensitivity;

@@ -54,13 +54,12 @@ pub use crate::catalogue::{Regimen, UsualDose, MOUSE_PER_HUMAN_MG_PER_KG, REFERE
 pub use crate::toml_section::ScenarioError;
 use crate::toml_section::{join_key, quote, read_document, suggest};
 
-mod ids;
 mod parse;
 #[cfg(test)]
 mod tests;
 mod write;
 
-pub use ids::{Route, Sex, Species};
+pub use crate::ids::{Route, Sex, Species};
 pub use parse::{embedded_simulation, embedded_treatments};
 
 /// Days per (Julian) year, used for every year/day conversion.

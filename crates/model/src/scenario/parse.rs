@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use toml::de::DeValue;
 
-use super::ids::Id;
 use super::*;
 use crate::catalogue::{alias_pairs, short, sorted_ids, Catalogue, DrugEntry, Named, SettingKind};
+use crate::ids::Id;
 use crate::toml_section::{parse_number, quote, suggest, type_name, Ctx, Res, Section, Value};
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-use super::ids::Id;
 use super::*;
 use crate::catalogue::{alias_pairs, sorted_ids, SettingKind};
+use crate::ids::Id;
 use proptest::prelude::*;
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
