@@ -195,7 +195,25 @@ pub struct Catalogue {
     pub drugs: Vec<DrugEntry>,
     pub genotypes: Vec<GenotypeEntry>,
     pub profiles: Vec<ProfileEntry>,
+    /// Model parameters that a scenario sets through one of its own keys, with that key: the
+    /// subject's age and weight, each profile's setting and switch, and every parameter of the
+    /// estrogen profiles' sets. `[subject.parameters]` may not override them.
+    pub scenario_inputs: Vec<(String, String)>,
 }
+
+/// Parameters the scenario binding sets from `[subject]` and from the run itself, with what a
+/// scenario uses instead.
+pub const SUBJECT_INPUTS: &[(&str, &str)] = &[
+    (
+        "age_at_start_years",
+        "`age_years` (or `age_weeks`) of [subject]",
+    ),
+    ("body_weight_kg", "`body_weight_kg` of [subject]"),
+    (
+        "mortality_counting",
+        "nothing: the run starts counting deaths on day 0",
+    ),
+];
 
 /// A malformed catalogue entry: the file, the line when known, and what is wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -306,8 +324,40 @@ impl Catalogue {
             read_file(&layer.source, &mut catalogue)?;
         }
         check(model, &catalogue)?;
+        catalogue.scenario_inputs = scenario_inputs(model, &catalogue);
         Ok(catalogue)
     }
+}
+
+/// The parameters a scenario sets through its own keys (see [`Catalogue::scenario_inputs`]).
+fn scenario_inputs(model: &Model, catalogue: &Catalogue) -> Vec<(String, String)> {
+    let mut inputs: Vec<(String, String)> = SUBJECT_INPUTS
+        .iter()
+        .filter(|(p, _)| model.parameter_index(p).is_some())
+        .map(|(p, key)| (p.to_string(), key.to_string()))
+        .collect();
+    let mut add = |parameter: &str, key: String| {
+        if !inputs.iter().any(|(p, _)| p == parameter) {
+            inputs.push((parameter.to_string(), key));
+        }
+    };
+    for profile in &catalogue.profiles {
+        if let Some(s) = &profile.setting {
+            add(&s.parameter, format!("`{}` of [estrogen]", s.key));
+            if let Some(switch) = &s.switch {
+                add(switch, "`profile` of [estrogen]".to_string());
+            }
+        }
+    }
+    for set in model.sets.iter().filter(|s| s.group == "estrogen") {
+        for v in &set.values {
+            add(
+                &model.parameters[v.parameter].name,
+                "`profile` of [estrogen]".to_string(),
+            );
+        }
+    }
+    inputs
 }
 
 // ---------------------------------------------------------------------------

@@ -212,6 +212,12 @@ fn parse_subject(s: &Section<'_, '_, '_>, catalogue: &Catalogue) -> Res<Subject>
         entries.sort_by_key(|(k, _)| k.span().start);
         for (name, value) in entries {
             let name: &str = name.get_ref().as_ref();
+            if let Some((_, instead)) = catalogue.scenario_inputs.iter().find(|(q, _)| q == name) {
+                return Err(p.err(
+                    name,
+                    format!("is set by the scenario itself; use {instead}"),
+                ));
+            }
             let x = parse_number(s.ctx, &p.key(name), value)?;
             parameters.insert(name.to_string(), x);
         }

@@ -603,3 +603,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn parameters_the_scenario_sets_itself_are_refused_with_the_key_to_use() {
+    let e = err(&format!(
+        "{WOMAN}[subject.parameters]\nage_at_start_years = 90\n"
+    ));
+    assert_eq!(e.key, "subject.parameters.age_at_start_years");
+    assert!(e.message.contains("use `age_years`"), "{e}");
+    let e = err(&format!(
+        "{WOMAN}[subject.parameters]\nmenopause_age_years = 45\n"
+    ));
+    assert!(
+        e.message.contains("`menopause_age_years` of [estrogen]"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{WOMAN}[subject.parameters]\novariectomy_on = 1\n"
+    ));
+    assert!(e.message.contains("`profile` of [estrogen]"), "{e}");
+    // A model parameter that no scenario key sets may still be overridden.
+    let ok = parse(&format!(
+        "{WOMAN}[subject.parameters]\npeak_bmd_femoral_neck = 0.8\n"
+    ));
+    assert!(ok.is_ok(), "{ok:?}");
+}
