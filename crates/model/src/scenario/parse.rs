@@ -446,7 +446,68 @@ fn parse_treatment_array(
         let section = Section::new(ctx, table, path, item.span());
         treatments.push(parse_treatment(&section, subject, sim, catalogue)?);
     }
+    check_combined_schedules(ctx, items, path, &treatments, sim, catalogue)?;
     Ok(treatments)
+}
+
+/// Doses of one drug by one route keep the route's minimum interval across entries too, not
+/// only within each (each entry was checked on its own already).
+fn check_combined_schedules(
+    ctx: &Ctx<'_>,
+    items: &[Value<'_>],
+    path: &str,
+    treatments: &[Treatment],
+    sim: &SimulationSettings,
+    catalogue: &Catalogue,
+) -> Res<()> {
+    for (first, t) in treatments.iter().enumerate() {
+        let same = |u: &Treatment| u.drug == t.drug && u.route == t.route;
+        // Each drug and route once: at its first entry, and only when it has several.
+        if treatments[..first].iter().any(same) || treatments[first + 1..].iter().all(|u| !same(u))
+        {
+            continue;
+        }
+        let Some(regimen) = catalogue
+            .drug(&t.drug)
+            .zip(t.route)
+            .and_then(|(d, r)| d.regimen(r))
+        else {
+            continue;
+        };
+        let mut days: Vec<(f64, usize)> = treatments
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| same(u))
+            .flat_map(|(i, u)| {
+                u.dose_days(sim.duration_days)
+                    .into_iter()
+                    .map(move |d| (d, i))
+            })
+            .collect();
+        days.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let slack = 1e-9 * regimen.min_every_days.max(1.0);
+        for w in days.windows(2) {
+            let ((d0, i), (d1, j)) = (w[0], w[1]);
+            if d1 - d0 < regimen.min_every_days - slack {
+                let (i, j) = (i.min(j), i.max(j));
+                return Err(ctx.err(
+                    Some(&items[j].span()),
+                    &format!("{path}[{j}]"),
+                    format!(
+                        "doses of {} by the {} route from {path}[{i}] and {path}[{j}] fall {} days apart (days {} and {}); together they must keep at least {} days between doses ({})",
+                        t.drug,
+                        regimen.route,
+                        short(d1 - d0),
+                        short(d0),
+                        short(d1),
+                        short(regimen.min_every_days),
+                        regimen.why
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_treatment(

@@ -548,11 +548,22 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             0..4,
         );
         (Just(subject), estrogen, treatments, Just(simulation)).prop_map(
-            |(subject, estrogen, treatments, simulation)| Scenario {
-                subject,
-                estrogen,
-                treatments,
-                simulation,
+            |(subject, estrogen, mut treatments, simulation)| {
+                // One entry per drug and route: several would have to keep the minimum
+                // interval between each other too.
+                let mut seen = Vec::new();
+                treatments.retain(|t| {
+                    let key = (t.drug.clone(), t.route);
+                    let first = !seen.contains(&key);
+                    seen.push(key);
+                    first
+                });
+                Scenario {
+                    subject,
+                    estrogen,
+                    treatments,
+                    simulation,
+                }
             },
         )
     })
@@ -625,6 +636,29 @@ fn parameters_the_scenario_sets_itself_are_refused_with_the_key_to_use() {
     // A model parameter that no scenario key sets may still be overridden.
     let ok = parse(&format!(
         "{WOMAN}[subject.parameters]\npeak_bmd_femoral_neck = 0.8\n"
+    ));
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn the_minimum_interval_holds_across_treatment_entries() {
+    let mut text = WOMAN.to_string();
+    for day in 0..3 {
+        text.push_str(&format!(
+            "[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 60\nstart_day = {day}\n"
+        ));
+    }
+    let e = err(&text);
+    assert_eq!(e.key, "treatment[1]");
+    assert!(
+        e.message
+            .contains("from treatment[0] and treatment[1] fall 1 days apart"),
+        "{e}"
+    );
+    assert!(e.message.contains("at least 7 days"), "{e}");
+    // Entries far enough apart are one schedule.
+    let ok = parse(&format!(
+        "{WOMAN}[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 60\n[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 60\nstart_day = 182\n"
     ));
     assert!(ok.is_ok(), "{ok:?}");
 }
