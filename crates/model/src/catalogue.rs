@@ -106,6 +106,8 @@ pub struct DrugEntry {
     pub routes: Vec<Regimen>,
     /// For a treatment given as an intensity: the parameter it sets over its period.
     pub intensity_parameter: Option<String>,
+    /// For a treatment given as an intensity: the largest a scenario may ask for.
+    pub max_intensity: Option<f64>,
     /// Layers whose parameters belong to this drug besides its own file (shared pools).
     pub shared_layers: Vec<String>,
     /// Parameters that carry it when it has no layer of its own (exercise).
@@ -396,6 +398,8 @@ struct DrugRaw {
     #[serde(default)]
     intensity_parameter: Option<String>,
     #[serde(default)]
+    max_intensity: Option<f64>,
+    #[serde(default)]
     shared_layers: Vec<String>,
     #[serde(default)]
     parameters: Vec<String>,
@@ -569,6 +573,7 @@ fn read_file(source: &SourceFile, catalogue: &mut Catalogue) -> Result<(), Catal
             species,
             routes,
             intensity_parameter: d.intensity_parameter,
+            max_intensity: d.max_intensity,
             shared_layers: d.shared_layers,
             parameters: d.parameters,
             file: source.name.clone(),

@@ -125,3 +125,25 @@ id_enum! {
         "topical" => "transdermal",
     }
 }
+
+impl Species {
+    /// The ages (years) a subject of this species may have on day 0: adult humans up to 110
+    /// (verified human lifespans end near 122: Robine 1998 Science 279:1834; the model's life
+    /// table reaches about 100), and mice from weaning at 3 weeks to 4 years (the longest-lived
+    /// C57BL/6 mice reach about 1,300-1,400 days: Yuan 2009 Aging Cell 8:277).
+    pub const fn age_range_years(self) -> (f64, f64) {
+        match self {
+            Species::Human => (18.0, 110.0),
+            Species::Mouse => (3.0 * 7.0 / 365.25, 4.0),
+        }
+    }
+
+    /// The body weights (kg) a subject of this species may have: adult humans 25-300 kg;
+    /// mice 8-80 g (an adult C57BL/6 weighs 20-30 g, an obese ob/ob mouse up to ~70 g).
+    pub const fn body_weight_range_kg(self) -> (f64, f64) {
+        match self {
+            Species::Human => (25.0, 300.0),
+            Species::Mouse => (0.008, 0.08),
+        }
+    }
+}

@@ -176,9 +176,37 @@ fn parse_subject(s: &Section<'_, '_, '_>, catalogue: &Catalogue) -> Res<Subject>
         }
     };
 
+    let (lo, hi) = species.age_range_years();
+    if !(lo..=hi).contains(&age_years) {
+        let key = if years.is_some() {
+            "age_years"
+        } else {
+            "age_weeks"
+        };
+        return Err(s.bad_value_at(
+            key,
+            format!(
+                "is outside the ages a {species} may start at: {} to {} years",
+                short(lo),
+                short(hi)
+            ),
+        ));
+    }
+
     let body_weight_kg = s
         .positive("body_weight_kg")?
         .unwrap_or_else(|| Subject::default_body_weight_kg(species, sex));
+    let (lo, hi) = species.body_weight_range_kg();
+    if !(lo..=hi).contains(&body_weight_kg) {
+        return Err(s.bad_value_at(
+            "body_weight_kg",
+            format!(
+                "is outside the body weights of a {species}: {} to {} kg",
+                short(lo),
+                short(hi)
+            ),
+        ));
+    }
 
     let mut genotype: Vec<String> = Vec::new();
     if let Some(value) = s.get("genotype") {
@@ -360,6 +388,20 @@ fn parse_estrogen(
         SettingKind::Age => s.positive(key)?,
         SettingKind::Day => s.non_negative(key)?,
     };
+    if let (Some(age), SettingKind::Age) = (value, setting.kind) {
+        let (lo, hi) = subject.species.age_range_years();
+        if !(lo..=hi).contains(&age) {
+            return Err(s.bad_value_at(
+                key,
+                format!(
+                    "is outside the ages of a {}: {} to {} years",
+                    subject.species,
+                    short(lo),
+                    short(hi)
+                ),
+            ));
+        }
+    }
     let value = match value.or_else(|| setting.default_for(subject.species)) {
         Some(v) => v,
         None => {
@@ -554,6 +596,12 @@ fn parse_treatment(
         let intensity = s
             .non_negative("intensity")?
             .ok_or_else(|| s.missing("intensity", format!("{id} needs an intensity (>= 0)")))?;
+        if let Some(max) = drug.max_intensity.filter(|max| intensity > *max) {
+            return Err(s.bad_value_at(
+                "intensity",
+                format!("is more than the largest intensity of {id}, {}", short(max)),
+            ));
+        }
         DoseAmount::Intensity(intensity)
     } else {
         if s.get("intensity").is_some() {

@@ -333,8 +333,9 @@ fn every_drug_route_has_a_regimen_and_the_usual_one_parses() {
             for (species, sex) in [(Species::Human, Sex::Female), (Species::Mouse, Sex::Male)] {
                 let weight = Subject::default_body_weight_kg(species, sex);
                 let mg = r.usual_mg(species, weight);
+                let age = species.age_range_years().1 / 2.0;
                 let text = format!(
-                    "[subject]\nspecies = \"{species}\"\nsex = \"{sex}\"\nage_years = 60\n\n[[treatment]]\ndrug = \"{}\"\nroute = \"{}\"\ndose_mg = {mg:?}\nevery_days = {:?}\n",
+                    "[subject]\nspecies = \"{species}\"\nsex = \"{sex}\"\nage_years = {age}\n\n[[treatment]]\ndrug = \"{}\"\nroute = \"{}\"\ndose_mg = {mg:?}\nevery_days = {:?}\n",
                     drug.id, r.route, r.usual_every_days
                 );
                 assert!(
@@ -415,32 +416,39 @@ fn genotype_ids() -> Vec<String> {
 }
 
 fn subject() -> impl Strategy<Value = Subject> {
-    (
-        prop::sample::select(Species::ALL.to_vec()),
-        prop::sample::select(Sex::ALL.to_vec()),
-        prop_oneof![
-            0.0..120.0f64,
-            Just(0.0),
-            (0u32..500).prop_map(|w| f64::from(w) * 7.0 / 365.25)
-        ],
-        prop_oneof![1e-3..300.0f64, Just(0.022)],
-        prop::sample::subsequence(genotype_ids(), 0..=genotype_ids().len()).prop_shuffle(),
-        prop::collection::btree_map(
-            prop_oneof!["[a-z_][a-z0-9_]{0,20}", any::<String>(),],
-            finite(),
-            0..5,
-        ),
-    )
-        .prop_map(
-            |(species, sex, age_years, body_weight_kg, genotype, parameters)| Subject {
-                species,
-                sex,
-                age_years,
-                body_weight_kg,
-                genotype,
-                parameters,
-            },
+    prop::sample::select(Species::ALL.to_vec()).prop_flat_map(|species| {
+        let (age_lo, age_hi) = species.age_range_years();
+        let (kg_lo, kg_hi) = species.body_weight_range_kg();
+        (
+            Just(species),
+            prop::sample::select(Sex::ALL.to_vec()),
+            prop_oneof![
+                age_lo..=age_hi,
+                Just(age_lo),
+                Just(age_hi),
+                // Whole weeks, as `age_weeks` is written.
+                ((age_lo * 365.25 / 7.0).ceil() as u32..=(age_hi * 365.25 / 7.0).floor() as u32)
+                    .prop_map(|w| f64::from(w) * 7.0 / 365.25)
+            ],
+            kg_lo..=kg_hi,
+            prop::sample::subsequence(genotype_ids(), 0..=genotype_ids().len()).prop_shuffle(),
+            prop::collection::btree_map(
+                prop_oneof!["[a-z_][a-z0-9_]{0,20}", any::<String>(),],
+                finite(),
+                0..5,
+            ),
         )
+            .prop_map(
+                |(species, sex, age_years, body_weight_kg, genotype, parameters)| Subject {
+                    species,
+                    sex,
+                    age_years,
+                    body_weight_kg,
+                    genotype,
+                    parameters,
+                },
+            )
+    })
 }
 
 fn simulation() -> impl Strategy<Value = SimulationSettings> {
@@ -463,7 +471,8 @@ fn simulation() -> impl Strategy<Value = SimulationSettings> {
 }
 
 /// Any profile of the catalogue that applies to `sex`, with a valid setting.
-fn estrogen(sex: Sex, duration: f64) -> BoxedStrategy<EstrogenProfile> {
+fn estrogen(species: Species, sex: Sex, duration: f64) -> BoxedStrategy<EstrogenProfile> {
+    let (age_lo, age_hi) = species.age_range_years();
     let profiles: Vec<_> = Catalogue::builtin()
         .profiles
         .iter()
@@ -475,7 +484,7 @@ fn estrogen(sex: Sex, duration: f64) -> BoxedStrategy<EstrogenProfile> {
             None => EstrogenProfile::new(&p.id),
             Some(s) => {
                 let value = match s.kind {
-                    SettingKind::Age => 1e-3 + u * 100.0,
+                    SettingKind::Age => age_lo + u * (age_hi - age_lo),
                     SettingKind::Day => u * duration,
                 };
                 EstrogenProfile::with(&p.id, &s.key, value)
@@ -538,7 +547,7 @@ fn treatment(duration: f64, species: Species, weight: f64) -> impl Strategy<Valu
 
 fn scenario() -> impl Strategy<Value = Scenario> {
     (subject(), simulation()).prop_flat_map(|(subject, simulation)| {
-        let estrogen = estrogen(subject.sex, simulation.duration_days);
+        let estrogen = estrogen(subject.species, subject.sex, simulation.duration_days);
         let treatments = prop::collection::vec(
             treatment(
                 simulation.duration_days,
@@ -661,4 +670,28 @@ fn the_minimum_interval_holds_across_treatment_entries() {
         "{WOMAN}[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 60\n[[treatment]]\ndrug = \"denosumab\"\ndose_mg = 60\nstart_day = 182\n"
     ));
     assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn subjects_outside_the_species_limits_are_refused() {
+    let human = |line: &str| format!("[subject]\nspecies = \"human\"\nsex = \"female\"\n{line}\n");
+    let e = err(&human("age_years = 200"));
+    assert_eq!(e.key, "subject.age_years");
+    assert!(e.message.contains("18 to 110 years"), "{e}");
+    assert!(err(&human("age_years = 0")).message.contains("18 to 110"));
+    let e = err(&human("age_years = 50\nbody_weight_kg = 10000"));
+    assert!(e.message.contains("25 to 300 kg"), "{e}");
+    let e = err("[subject]\nspecies = \"mouse\"\nsex = \"female\"\nage_years = 90\n");
+    assert!(e.message.contains("ages a mouse may start at"), "{e}");
+    let e = err(&format!(
+        "{WOMAN}[estrogen]\nprofile = \"natural_menopause\"\nmenopause_age_years = 500\n"
+    ));
+    assert_eq!(e.key, "estrogen.menopause_age_years");
+    let e = err(&format!(
+        "{WOMAN}[[treatment]]\ndrug = \"exercise\"\nintensity = 1e308\n"
+    ));
+    assert!(
+        e.message.contains("largest intensity of exercise, 5"),
+        "{e}"
+    );
 }
