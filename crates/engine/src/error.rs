@@ -113,6 +113,12 @@ pub enum SimError {
     Solver { time: f64, message: String },
     #[error("state `{name}` became {value} at t = {time}; check the rates that act on it")]
     NonFinite { name: String, time: f64, value: f64 },
+    /// An output computed from finite states is not finite (an overflow or a division by zero
+    /// in its formula): nothing non-finite is ever written.
+    #[error(
+        "output `{name}` is {value} at t = {time}; check its formula and the parameters it uses"
+    )]
+    NonFiniteOutput { name: String, time: f64, value: f64 },
     #[error("no steady state found: {message}")]
     SteadyState { message: String },
     /// The start state is not finite: `states` names each such state with its value.

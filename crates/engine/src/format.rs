@@ -250,18 +250,62 @@ fn explain_toml_error(message: &str) -> String {
     message
 }
 
+/// Largest input file (model layer, scenario, trial file) that is read: far above any real
+/// one, and small enough that a wrong path (a device, a log) is refused at once.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The text of an input file: a regular file (not a directory, FIFO or device, which could
+/// block or never end) of at most [`MAX_INPUT_BYTES`], in UTF-8. The error says which rule
+/// failed, without the path (the caller names the file).
+pub fn read_input_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(if meta.is_dir() {
+            "is a directory, not a file".to_string()
+        } else {
+            "is not a regular file (a FIFO, socket or device?)".to_string()
+        });
+    }
+    let too_large = || format!("is larger than {} MiB", MAX_INPUT_BYTES / (1024 * 1024));
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text: {e}"))
+}
+
 /// Read a text file for the model, as a [`SourceFile`] named relative to the model directory.
+/// The path must stay inside the directory: no `..`, no absolute path.
 pub fn read_source(dir: &Path, relative: &str) -> Result<SourceFile, ModelError> {
     let path = dir.join(relative);
-    std::fs::read_to_string(&path)
+    let io = |message: String| ModelError::Io {
+        origin: Origin {
+            file: path.display().to_string(),
+            line: 0,
+        },
+        message,
+    };
+    let inside = Path::new(relative).components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
+    if !inside {
+        return Err(io(format!(
+            "`{relative}` leaves the model directory: layer files are named relative to it, without `..` or a root"
+        )));
+    }
+    read_input_file(&path)
         .map(|text| SourceFile::new(relative, text))
-        .map_err(|e| ModelError::Io {
-            origin: Origin {
-                file: path.display().to_string(),
-                line: 0,
-            },
-            message: e.to_string(),
-        })
+        .map_err(io)
 }
 
 /// Entries of a spanned map in declaration order (the map itself sorts by name).

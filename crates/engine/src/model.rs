@@ -1060,14 +1060,17 @@ impl Builder {
         model.observables = observables;
     }
 
-    /// The model, or every error found, in file and line order.
+    /// The model, or every error found: root causes first (a file that cannot be read or
+    /// parsed explains the unknown names elsewhere), then in file and line order.
     fn finish(mut self, model: Model) -> Result<Model, ModelErrors> {
         if self.errors.is_empty() {
             Ok(model)
         } else {
+            let root =
+                |e: &ModelError| !matches!(e, ModelError::Io { .. } | ModelError::Syntax { .. });
             self.errors.sort_by(|a, b| {
                 let (oa, ob) = (a.origin(), b.origin());
-                (oa.file.as_str(), oa.line).cmp(&(ob.file.as_str(), ob.line))
+                (root(a), oa.file.as_str(), oa.line).cmp(&(root(b), ob.file.as_str(), ob.line))
             });
             self.errors.dedup();
             Err(ModelErrors(self.errors))

@@ -472,7 +472,21 @@ impl<'a> Simulation<'a> {
 
     pub fn run(&self) -> Result<Trajectory, SimError> {
         let problem = self.problem()?;
-        integrate(self.kernel, &problem, &self.state_names())
+        let traj = integrate(self.kernel, &problem, &self.state_names())?;
+        for (t, row) in traj.times.iter().zip(&traj.observables) {
+            if let Some(k) = row.iter().position(|v| !v.is_finite()) {
+                return Err(SimError::NonFiniteOutput {
+                    name: self
+                        .model
+                        .observables
+                        .get(k)
+                        .map_or_else(|| format!("#{k}"), |o| o.name.clone()),
+                    time: *t,
+                    value: row[k],
+                });
+            }
+        }
+        Ok(traj)
     }
 }
 

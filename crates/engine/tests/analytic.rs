@@ -305,3 +305,21 @@ fn a_condition_that_is_not_affine_in_time_is_found_by_the_grid() {
         traj.observables[1][0]
     );
 }
+
+#[test]
+fn an_output_that_overflows_is_a_numerical_error_naming_it() {
+    let (model, kernel) = load("overflow");
+    let err = Simulation::new(&model, &kernel)
+        .with_time_span(0.0, 5.0)
+        .and_then(|s| s.with_output_every(1.0))
+        .and_then(|s| s.run())
+        .expect_err("an infinite output must fail the run");
+    assert!(
+        matches!(&err, osteosim_engine::SimError::NonFiniteOutput { name, time, .. } if name == "scaled" && *time == 0.0),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("output `scaled` is inf at t = 0"),
+        "{err}"
+    );
+}

@@ -105,3 +105,72 @@ fn a_time_unit_that_is_not_time_is_refused() {
     .expect_err("bad time unit");
     assert!(err.to_string().contains("not a unit of time"), "{err}");
 }
+
+#[test]
+fn layer_paths_stay_inside_the_model_directory() {
+    let dir = std::env::temp_dir().join(format!("osteosim-escaping-layer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for layer in ["../../../../etc/passwd", "/etc/passwd"] {
+        std::fs::write(
+            dir.join("model.toml"),
+            format!("[model]\nname = \"m\"\ntime_unit = \"day\"\nlayers = [\"{layer}\"]\n"),
+        )
+        .expect("write");
+        let err = Model::load(&dir).expect_err("a layer outside the directory");
+        assert!(
+            err.to_string().contains("leaves the model directory"),
+            "{layer}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn only_regular_files_of_bounded_size_are_read() {
+    use osteosim_engine::format::{read_input_file, MAX_INPUT_BYTES};
+    let dir = std::env::temp_dir().join(format!("osteosim-input-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    assert!(read_input_file(&dir)
+        .unwrap_err()
+        .contains("is a directory"));
+    let big = dir.join("big.toml");
+    let file = std::fs::File::create(&big).expect("create");
+    file.set_len(MAX_INPUT_BYTES + 1).expect("sparse file");
+    assert!(read_input_file(&big)
+        .unwrap_err()
+        .contains("larger than 16 MiB"));
+    let ok = dir.join("ok.toml");
+    std::fs::write(&ok, "x = 1\n").expect("write");
+    assert_eq!(read_input_file(&ok).as_deref(), Ok("x = 1\n"));
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            // Refused without opening it: opening a FIFO would block.
+            assert!(read_input_file(&fifo)
+                .unwrap_err()
+                .contains("not a regular file"));
+        }
+        assert!(read_input_file(Path::new("/dev/zero"))
+            .unwrap_err()
+            .contains("not a regular file"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_layer_that_does_not_parse_is_reported_before_the_names_it_leaves_unknown() {
+    let manifest =
+        "[model]\nname = \"m\"\ntime_unit = \"day\"\nlayers = [\"a.toml\", \"z.toml\"]\n";
+    // `a.toml` uses `k`, which `z.toml` would declare but cannot: it is not TOML.
+    let a = "[layer]\nname = \"a\"\n[states.x]\nunit = \"mg\"\ninitial = 1\n[processes.loss]\nrate = \"k * x\"\nconsumes = [\"x\"]\n";
+    let z = "[layer]\nname = \"z\"\n[parameters.k\nvalue = 0.1\n";
+    let err = Model::from_sources(
+        SourceFile::new("model.toml", manifest),
+        vec![SourceFile::new("a.toml", a), SourceFile::new("z.toml", z)],
+    )
+    .expect_err("a broken layer");
+    let first = err.0.first().map(|e| e.to_string()).unwrap_or_default();
+    assert!(first.starts_with("z.toml:3"), "root cause first:\n{err}");
+}

@@ -12,7 +12,7 @@ use crate::failure::{print, Failure};
 pub fn trial(file: &Path, out: &Path, resume: bool, threads: Option<usize>) -> Result<(), Failure> {
     let started = Instant::now();
     let label = file.display().to_string();
-    let text = std::fs::read_to_string(file)
+    let text = osteosim_engine::format::read_input_file(file)
         .map_err(|e| Failure::bad_input(format!("{label}: cannot read trial file: {e}")))?;
     let options = TrialOptions {
         threads,

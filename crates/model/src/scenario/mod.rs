@@ -315,7 +315,7 @@ impl Scenario {
     /// Reads and parses a scenario file against `catalogue`.
     pub fn read(path: &Path, catalogue: &Catalogue) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match osteosim_engine::format::read_input_file(path) {
             Ok(text) => Scenario::parse(&text, &file, catalogue),
             Err(e) => Err(ScenarioError {
                 file,

@@ -222,7 +222,7 @@ impl TrialFile {
     /// Reads a trial file from disk; an unreadable file is an error naming it.
     pub fn from_path(path: &Path, names: &Names<'_>) -> Result<(TrialFile, String), ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let text = osteosim_engine::format::read_input_file(path).map_err(|e| ScenarioError {
             file: file.clone(),
             line: None,
             key: String::new(),
