@@ -17,7 +17,7 @@ use crate::report;
 use crate::toml_section::ScenarioError;
 use osteosim_engine::{Kernel, Model, SimError};
 
-pub use file::{Arm, Bound, BoundKind, Names, Population, Spread, TrialFile};
+pub use file::{Arm, Bound, BoundKind, Fraction, Names, Population, Spread, TrialFile};
 pub use subject::{ArmRecord, SubjectRecord};
 
 use osteosim_trial::runner::{self, Outcome, Plan, RunError, RunOptions};
