@@ -363,3 +363,61 @@ fn the_trials_relative_tolerance_reaches_the_subjects() {
     let _ = std::fs::remove_dir_all(&tight);
     let _ = std::fs::remove_dir_all(&loose);
 }
+
+#[test]
+fn baseline_fractions_count_the_subjects_day_0_values() {
+    let text = r#"
+[population]
+size = 40
+seed = 11
+species = "human"
+sex = "female"
+age_years = { mean = 70.0, sd = 10.0, min = 50.0, max = 90.0 }
+[population.variability]
+peak_bmd_femoral_neck = 0.14
+[population.baseline]
+low = { column = "t_score_femoral_neck", max = -1.0 }
+middle = { column = "t_score_femoral_neck", min = -1.5, max = -0.5 }
+
+[[arm]]
+name = "untreated"
+
+[simulation]
+duration_days = 30.0
+output_every_days = 30.0
+"#;
+    let out = dir("baseline");
+    run(text, &out, &threads(2)).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let columns = osteosim_model::report::column_order(builtin::model());
+    let t_score = columns
+        .iter()
+        .position(|(c, _)| c == "t_score_femoral_neck")
+        .unwrap();
+    let wide = Layout {
+        unit_column: "subject".into(),
+        group_column: "arm".into(),
+        groups: vec![],
+        value_columns: columns.iter().map(|(c, _)| c.clone()).collect(),
+    };
+    // Two output rows per subject (days 0 and 30): the even rows are day 0.
+    let (mut low, mut middle, mut n) = (0, 0, 0);
+    scan_column(&out.join("subjects.parquet"), &wide, t_score, |row, v| {
+        if row % 2 == 0 {
+            n += 1;
+            low += usize::from(v <= -1.0);
+            middle += usize::from((-1.5..=-0.5).contains(&v));
+        }
+    })
+    .unwrap();
+    assert_eq!(n, 40);
+    let b = &s["population"]["baseline"];
+    assert_eq!(b["low"]["count"].as_u64(), Some(low as u64));
+    assert_eq!(b["middle"]["count"].as_u64(), Some(middle as u64));
+    assert_eq!(b["low"]["fraction"].as_f64(), Some(low as f64 / 40.0));
+    assert_eq!(b["low"]["column"], "t_score_femoral_neck");
+    assert!(b["low"]["min"].is_null());
+    assert!(low > 0 && low < 40 && middle > 0, "{low} {middle}");
+    let _ = std::fs::remove_dir_all(&out);
+}

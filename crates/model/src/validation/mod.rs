@@ -65,6 +65,9 @@ pub struct Band {
     /// For a `trial` measure: the JSON pointer of the value in the trial's `summary.json`.
     #[serde(default)]
     pub value: Option<String>,
+    /// For a `trial` measure: the trial file of this band, instead of the measure's.
+    #[serde(default)]
+    pub trial_file: Option<String>,
     /// For a `difference` measure: the age at which the window starts.
     #[serde(default)]
     pub at_age: Option<f64>,
@@ -176,7 +179,8 @@ pub enum Measure {
         #[serde(default)]
         complement: bool,
     },
-    /// A virtual trial: each band's `value` is a JSON pointer into its `summary.json`.
+    /// A virtual trial: each band's `value` is a JSON pointer into the `summary.json` of the
+    /// band's own `trial_file`, or of the measure's.
     Trial { trial_file: String },
 }
 
@@ -687,6 +691,9 @@ fn measure_is_complete(t: &Target, m: &Measure) -> Result<(), ValidationError> {
         Measure::Trial { trial_file } => {
             embedded(t, trial_file)?;
             for b in &t.band {
+                if let Some(f) = &b.trial_file {
+                    embedded(t, f)?;
+                }
                 if b.value.is_none() {
                     return Err(missing("value (a JSON pointer into summary.json)", b));
                 }
@@ -829,8 +836,14 @@ fn measured(
         | Measure::Crossing { scenario_file, .. }
         | Measure::ValueAt { scenario_file, .. } => scenario_file,
         Measure::Trial { trial_file } => {
-            let summary = trial_summary(v, target, trial_file)?;
+            // Each trial file runs once, however many bands read it.
+            let mut summaries: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
             for band in &target.band {
+                let file = band.trial_file.as_deref().unwrap_or(trial_file);
+                if !summaries.contains_key(file) {
+                    summaries.insert(file, trial_summary(v, target, file)?);
+                }
+                let summary = &summaries[file];
                 let pointer = band.value.as_deref().unwrap_or("");
                 let value = summary
                     .pointer(pointer)
@@ -1055,6 +1068,7 @@ unit = "g/cm2"
             at_years: None,
             scenario_file: None,
             value: None,
+            trial_file: None,
             at_age: None,
             divide_by: None,
             formula: None,

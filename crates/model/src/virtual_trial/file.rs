@@ -12,6 +12,8 @@
 //! osteoclast_apoptosis_rate = 0.2
 //! [population.inclusion]           # screening at day 0 on time-series columns
 //! t_score_femoral_neck_max = -2.5  # <column>_max and <column>_min
+//! [population.baseline]            # fractions of the admitted subjects on day 0
+//! low = { column = "t_score_femoral_neck", max = -1.0 }   # min and/or max, inclusive
 //!
 //! [[arm]]
 //! name = "placebo"                 # the first arm is the reference
@@ -93,6 +95,22 @@ impl Bound {
     }
 }
 
+/// One entry of `[population.baseline]`: the fraction of the admitted subjects whose value
+/// of `column` on day 0 lies within `[min, max]` (either bound may be absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fraction {
+    pub name: String,
+    pub column: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Fraction {
+    pub fn contains(&self, x: f64) -> bool {
+        self.min.is_none_or(|m| x >= m) && self.max.is_none_or(|m| x <= m)
+    }
+}
+
 /// `[population]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
@@ -106,6 +124,8 @@ pub struct Population {
     /// Parameter name -> coefficient of variation, in name order.
     pub variability: BTreeMap<String, f64>,
     pub inclusion: Vec<Bound>,
+    /// `[population.baseline]`, in name order.
+    pub baseline: Vec<Fraction>,
 }
 
 /// One `[[arm]]`.
@@ -243,6 +263,7 @@ fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Populatio
         "menopause_age_years",
         "variability",
         "inclusion",
+        "baseline",
     ])?;
     let size = p
         .integer("size")?
@@ -320,6 +341,51 @@ fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Populatio
             });
         }
     }
+    let mut baseline = Vec::new();
+    if let Some(t) = p.sub_table("baseline")? {
+        let mut keys = t.keys();
+        keys.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, _) in keys {
+            let f = t.sub_table(name)?.ok_or_else(|| {
+                t.err(
+                    name,
+                    "expected a table { column = \"...\", min = ..., max = ... }",
+                )
+            })?;
+            f.check_keys(&["column", "min", "max"])?;
+            let (column, value) = f
+                .string("column")?
+                .ok_or_else(|| f.missing("column", "missing required key: a time-series column"))?;
+            if column == "day" || !names.columns.contains(&column.as_str()) {
+                return Err(f.value_err(
+                    "column",
+                    value,
+                    format!(
+                        "unknown time-series column \"{column}\"{}",
+                        did_you_mean(
+                            &column,
+                            names.columns.iter().copied().filter(|c| *c != "day")
+                        )
+                    ),
+                ));
+            }
+            let (min, max) = (f.number("min")?, f.number("max")?);
+            if min.is_none() && max.is_none() {
+                return Err(f.missing("max", "give `min`, `max` or both"));
+            }
+            if let (Some(lo), Some(hi)) = (min, max) {
+                if lo > hi {
+                    return Err(f.err("max", "must not be below `min`"));
+                }
+            }
+            baseline.push(Fraction {
+                name: name.to_string(),
+                column,
+                min,
+                max,
+            });
+        }
+    }
     Ok(Population {
         size,
         seed,
@@ -329,6 +395,7 @@ fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Populatio
         menopause_age_years,
         variability,
         inclusion,
+        baseline,
     })
 }
 
@@ -507,5 +574,43 @@ output_every_days = 30.0
         assert_eq!(e.key, "simulation.duration_days");
         let e = err(&GOOD.replace("min = 55.0, max = 80.0", "min = 85.0, max = 80.0"));
         assert_eq!(e.key, "population.age_years.max");
+    }
+
+    const BASELINE: &str = "t_score_femoral_neck_max = -2.5\n[population.baseline]\nlow = { column = \"t_score_femoral_neck\", min = -2.5, max = -1.0 }\nall = { column = \"bmd_femoral_neck_g_cm2\", min = 0.0 }";
+
+    #[test]
+    fn baseline_fractions_parse_and_are_checked() {
+        let with = |s: &str| GOOD.replace("t_score_femoral_neck_max = -2.5", s);
+        let t = parse(&with(BASELINE)).unwrap();
+        assert!(t.population.inclusion.len() == 1);
+        let names: Vec<&str> = t
+            .population
+            .baseline
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["all", "low"]);
+        let low = &t.population.baseline[1];
+        assert_eq!((low.min, low.max), (Some(-2.5), Some(-1.0)));
+        assert!(low.contains(-2.0) && low.contains(-2.5) && !low.contains(-2.6));
+        assert!(!low.contains(-0.5));
+        assert!(t.population.baseline[0].contains(0.7));
+        assert!(parse(GOOD).unwrap().population.baseline.is_empty());
+        let e = err(&with(
+            &BASELINE.replace("\"t_score_femoral_neck\"", "\"t_score_femoral_nek\""),
+        ));
+        assert_eq!(e.key, "population.baseline.low.column");
+        assert!(
+            e.message.contains("did you mean \"t_score_femoral_neck\"?"),
+            "{e}"
+        );
+        let e = err(&with(
+            &BASELINE.replace("min = -2.5, max = -1.0", "min = -1.0, max = -2.5"),
+        ));
+        assert_eq!(e.key, "population.baseline.low.max");
+        let e = err(&with(
+            &BASELINE.replace("min = -2.5, max = -1.0", "mx = -1.0"),
+        ));
+        assert!(e.key.starts_with("population.baseline.low"), "{e}");
     }
 }

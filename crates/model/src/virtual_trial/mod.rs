@@ -18,7 +18,7 @@ use crate::toml_section::ScenarioError;
 use osteosim_engine::output::{OutputDir, OutputError};
 use osteosim_engine::{Kernel, Model, SimError};
 
-pub use file::{Arm, Bound, BoundKind, Names, Population, Spread, TrialFile};
+pub use file::{Arm, Bound, BoundKind, Fraction, Names, Population, Spread, TrialFile};
 pub use subject::{ArmRecord, SubjectRecord};
 
 /// The largest `threads` a trial accepts.

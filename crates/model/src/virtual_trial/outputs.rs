@@ -198,6 +198,8 @@ struct Totals {
     present: Vec<usize>,
     bone_loss: Vec<Option<f64>>,
     senescence_rise: Vec<Option<f64>>,
+    /// Subjects in each fraction of `[population.baseline]` on day 0.
+    baseline: Vec<usize>,
 }
 
 impl Totals {
@@ -220,6 +222,7 @@ impl Totals {
                 .collect(),
             bone_loss: Vec::new(),
             senescence_rise: Vec::new(),
+            baseline: vec![0; ctx.trial.population.baseline.len()],
         }
     }
 
@@ -229,6 +232,9 @@ impl Totals {
         self.age.add(r.age_years);
         if let Some(m) = r.menopause_age_years {
             self.menopause.add(m);
+        }
+        for (count, inside) in self.baseline.iter_mut().zip(&r.baseline) {
+            *count += usize::from(*inside);
         }
         for (a, rec) in r.arms.iter().enumerate() {
             for (s, x) in rec.bmd_percent_change.iter().enumerate().take(3) {
@@ -483,6 +489,24 @@ fn summary(ctx: &Context<'_>, t: &Totals) -> Value {
         "age_years": describe(t.age.mean_ci()),
         "menopause_age_years": describe(t.menopause.mean_ci()),
         "variability_cv": p.variability,
+        "baseline": p
+            .baseline
+            .iter()
+            .zip(&t.baseline)
+            .map(|(f, &count)| {
+                let fraction = (n > 0).then(|| count as f64 / n as f64);
+                (
+                    f.name.clone(),
+                    json!({
+                        "column": f.column,
+                        "min": f.min,
+                        "max": f.max,
+                        "count": count,
+                        "fraction": fraction,
+                    }),
+                )
+            })
+            .collect::<Map<String, Value>>(),
     });
 
     json!({

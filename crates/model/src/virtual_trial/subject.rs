@@ -58,6 +58,9 @@ pub struct SubjectRecord {
     pub parameters: Vec<f64>,
     /// Day of the predictor measurement.
     pub measured_day: f64,
+    /// Whether the subject's day-0 value lies in each fraction of `[population.baseline]`.
+    #[serde(default)]
+    pub baseline: Vec<bool>,
     pub arms: Vec<ArmRecord>,
 }
 
@@ -246,6 +249,25 @@ fn day_zero(ctx: &Context<'_>, s: &Scenario) -> Result<(Vec<f64>, Vec<f64>), Bin
     }
 }
 
+/// Day-0 value of the time-series column `column`, when the model has it.
+fn observed(ctx: &Context<'_>, observables: &[f64], column: &str) -> Option<f64> {
+    ctx.columns
+        .iter()
+        .find(|(c, _)| c == column)
+        .and_then(|(_, i)| *i)
+        .and_then(|i| observables.get(i).copied())
+}
+
+/// Whether the day-0 observables lie in each fraction of `[population.baseline]`.
+fn baseline(ctx: &Context<'_>, observables: &[f64]) -> Vec<bool> {
+    ctx.trial
+        .population
+        .baseline
+        .iter()
+        .map(|f| observed(ctx, observables, &f.column).is_some_and(|x| f.contains(x)))
+        .collect()
+}
+
 fn passes(ctx: &Context<'_>, observables: &[f64]) -> bool {
     ctx.trial.population.inclusion.iter().all(|b| {
         ctx.columns
@@ -369,11 +391,11 @@ pub(crate) fn run_chunk(
             let base = scenario(ctx, &drawn, &[])?;
             let (y0, obs0) = day_zero(ctx, &base).map_err(|e| bind_error(ctx, i, "(day 0)", e))?;
             if passes(ctx, &obs0) {
-                found = Some((attempt + 1, drawn, y0));
+                found = Some((attempt + 1, drawn, y0, baseline(ctx, &obs0)));
                 break;
             }
         }
-        let Some((attempts, drawn, y0)) = found else {
+        let Some((attempts, drawn, y0, in_baseline)) = found else {
             let criteria: Vec<String> = trial
                 .population
                 .inclusion
@@ -419,6 +441,7 @@ pub(crate) fn run_chunk(
             menopause_age_years: drawn.menopause_age_years,
             parameters: drawn.parameters,
             measured_day,
+            baseline: in_baseline,
             arms,
         });
     }
