@@ -69,7 +69,7 @@ pub fn run(
         BindError::Missing { .. } | BindError::Catalogue(_) => {
             Failure::bad_input(format!("{label}: {e}"))
         }
-        BindError::Simulation(e) => simulation_failure(&label, &loaded, &e),
+        BindError::Simulation(e) => simulation_failure(&label, &loaded, &scenario, &e),
     })?;
 
     let mut summary = output.summary;
@@ -117,7 +117,12 @@ fn scenario_failure(e: ScenarioError) -> Failure {
 
 /// Errors raised while the simulation is set up are caused by its input (exit 2); those
 /// raised while it is integrated are numerical failures of a valid run (exit 1).
-fn simulation_failure(label: &str, loaded: &LoadedModel, e: &SimError) -> Failure {
+fn simulation_failure(
+    label: &str,
+    loaded: &LoadedModel,
+    scenario: &Scenario,
+    e: &SimError,
+) -> Failure {
     let message = format!(
         "{label}: the simulation on {} failed: {e}",
         loaded.describe()
@@ -126,7 +131,23 @@ fn simulation_failure(label: &str, loaded: &LoadedModel, e: &SimError) -> Failur
         SimError::Parameter { .. } | SimError::Dose { .. } | SimError::Settings { .. } => {
             Failure::bad_input(message)
         }
-        _ => Failure::run_failed(message),
+        _ => Failure::run_failed(format!("{message}{}", overrides(scenario))),
+    }
+}
+
+/// "; with the parameter overrides a = 1, b = 2", the scenario's own values that a numerical
+/// failure may come from; empty without any.
+fn overrides(scenario: &Scenario) -> String {
+    let set: Vec<String> = scenario
+        .subject
+        .parameters
+        .iter()
+        .map(|(name, value)| format!("{name} = {value}"))
+        .collect();
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!("; with the parameter overrides {}", set.join(", "))
     }
 }
 

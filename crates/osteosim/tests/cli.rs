@@ -869,3 +869,24 @@ fn a_run_that_cannot_write_leaves_no_new_directory() {
     assert!(run.stderr.contains("blocker"), "{}", run.describe());
     assert_eq!(entry_names(tmp.path()), ["blocker", "scenario.toml"]);
 }
+
+#[test]
+fn a_numerical_failure_names_the_parameter_overrides_involved() {
+    let tmp = TempDir::new("override_failure");
+    fs::write(
+        tmp.join("s.toml"),
+        "[subject]\nspecies = \"human\"\nsex = \"female\"\nage_years = 50\n\
+         [subject.parameters]\ntnf_scale = 0.0\n\
+         [simulation]\nduration_days = 30\noutput_every_days = 10\n",
+    )
+    .expect("write scenario");
+    let run = osteosim(&["run", "s.toml", "--out", "out"], tmp.path());
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("with the parameter overrides tnf_scale = 0"),
+        "{}",
+        run.describe()
+    );
+    assert!(!tmp.join("out").exists());
+}
