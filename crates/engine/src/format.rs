@@ -101,6 +101,10 @@ pub struct ParameterDecl {
     pub source: Option<String>,
     /// What the value was calibrated to, when no paper gives it.
     pub calibrated: Option<String>,
+    /// The values it may take, `[lo, hi]` (either end may be `inf` or `-inf`): the declared
+    /// value, every parameter set and every override must lie inside.
+    #[serde(default)]
+    pub range: Option<Spanned<[f64; 2]>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

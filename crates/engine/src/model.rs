@@ -104,8 +104,23 @@ pub struct Parameter {
     pub unit_text: String,
     pub description: String,
     pub source: Source,
+    /// The values it may take (both ends included), when the file declares them.
+    pub range: Option<(f64, f64)>,
     pub layer: usize,
     pub origin: Origin,
+}
+
+impl Parameter {
+    /// Why `value` is not allowed for this parameter, if it is not: outside its range.
+    pub fn refuses(&self, value: f64) -> Option<String> {
+        let (lo, hi) = self.range?;
+        (!(lo..=hi).contains(&value)).then(|| {
+            format!(
+                "{value} is outside the range [{lo}, {hi}] declared at {}",
+                self.origin
+            )
+        })
+    }
 }
 
 /// A named expression: an assignment (usable in other expressions) or an observable (an
@@ -628,6 +643,25 @@ impl Builder {
                     message: format!("value must be a finite number, found {value}"),
                 });
             }
+            let range = d.range.as_ref().map(|r| (r.get_ref()[0], r.get_ref()[1]));
+            if let Some((lo, hi)) = range {
+                let at = file.origin(d.range.as_ref().map_or(0, |r| r.span().start));
+                if lo.is_nan() || hi.is_nan() || lo > hi {
+                    self.errors.push(ModelError::Declaration {
+                        origin: at,
+                        symbol: name.clone(),
+                        message: format!(
+                            "range must be [lo, hi] with lo <= hi, found [{lo}, {hi}]"
+                        ),
+                    });
+                } else if !(lo..=hi).contains(&value) {
+                    self.errors.push(ModelError::Declaration {
+                        origin: file.origin(d.value.span().start),
+                        symbol: name.clone(),
+                        message: format!("value {value} is outside its range [{lo}, {hi}]"),
+                    });
+                }
+            }
             parameters.push(Parameter {
                 name,
                 value,
@@ -635,6 +669,7 @@ impl Builder {
                 unit_text: d.unit.get_ref().clone(),
                 description: d.description.clone(),
                 source,
+                range,
                 layer: li,
                 origin,
             });
@@ -973,6 +1008,17 @@ impl Builder {
                     let origin = file.origin(pname.span().start);
                     let symbol = format!("sets.{group}.{variant}.{}", pname.get_ref());
                     let source = self.source(&entry.source, &entry.calibrated, &origin, &symbol);
+                    let refused = model
+                        .parameter_index(pname.get_ref())
+                        .and_then(|pi| model.parameters[pi].refuses(entry.value));
+                    if let Some(message) = refused {
+                        self.errors.push(ModelError::Declaration {
+                            origin,
+                            symbol,
+                            message,
+                        });
+                        continue;
+                    }
                     match model.parameter_index(pname.get_ref()) {
                         Some(pi) if entry.value.is_finite() => values.push(SetValue {
                             parameter: pi,

@@ -108,7 +108,14 @@ impl<'a> Simulation<'a> {
     /// Set one parameter by name.
     pub fn with_parameter(mut self, name: &str, value: f64) -> Result<Self, SimError> {
         let i = self.parameter_index(name)?;
-        self.parameters[i] = finite(&format!("parameter `{name}`"), value)?;
+        let value = finite(&format!("parameter `{name}`"), value)?;
+        if let Some(message) = self.model.parameters[i].refuses(value) {
+            return Err(SimError::Parameter {
+                name: name.to_string(),
+                message,
+            });
+        }
+        self.parameters[i] = value;
         Ok(self)
     }
 

@@ -695,3 +695,24 @@ fn subjects_outside_the_species_limits_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn an_override_outside_a_parameters_range_is_refused_naming_it() {
+    let scenario = parse(&format!(
+        "{WOMAN}[subject.parameters]\npeak_bmd_femoral_neck = -1\n[simulation]\nduration_days = 1\noutput_every_days = 1\n"
+    ))
+    .expect("the scenario parses; the model refuses the value");
+    let Err(e) = crate::run(
+        crate::builtin::model(),
+        crate::builtin::kernel(),
+        &scenario,
+        "s",
+    ) else {
+        panic!("a negative peak BMD must be refused");
+    };
+    let shown = e.to_string();
+    assert!(
+        shown.contains("peak_bmd_femoral_neck") && shown.contains("outside the range [0, inf]"),
+        "{shown}"
+    );
+}
