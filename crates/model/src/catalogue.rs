@@ -885,6 +885,22 @@ mod tests {
     }
 
     #[test]
+    fn a_mouse_dose_next_to_the_human_one_needs_its_source() {
+        let layer = "[layer]\nname = \"extra\"\ndescription = \"x\"\n";
+        let route = "[catalogue.drug.estradiol_copy]\ndescription = \"x\"\n[catalogue.drug.estradiol_copy.route.oral]\ninput = \"estradiol_oral\"\nusual_dose_mg = 1.0\nmouse_dose_mg_per_kg = 0.05\nusual_every_days = 1.0\nmin_every_days = 1.0\nwhy = \"w\"\nsource = \"s\"\n";
+        let e = with_extra("extra.toml", &format!("{layer}{route}")).unwrap_err();
+        assert!(e.message.contains("needs mouse_source"), "{e}");
+        let c = with_extra(
+            "extra.toml",
+            &format!("{layer}{route}mouse_source = \"m\"\n"),
+        )
+        .expect("reads");
+        let r = c.drug("estradiol_copy").expect("listed").routes[0].clone();
+        assert_eq!(r.mouse_mg_per_kg, Some(0.05));
+        assert_eq!(r.usual_dose, UsualDose::HumanMg(1.0));
+    }
+
+    #[test]
     fn malformed_entries_name_their_file_and_problem() {
         let layer = "[layer]\nname = \"extra\"\ndescription = \"x\"\n";
         let e = with_extra("extra.toml", &format!("{layer}[catalogue.drug.newdrug]\ndescription = \"x\"\n[catalogue.drug.newdrug.route.subcutaneous]\nusual_dose_mg = 1.0\nusual_every_days = 1.0\nmin_every_days = 1.0\nwhy = \"w\"\nsource = \"s\"\n")).unwrap_err();
