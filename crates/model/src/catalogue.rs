@@ -16,6 +16,7 @@
 //! [catalogue.drug.denosumab.route.subcutaneous]
 //! input = "denosumab_subcutaneous"      # optional; `<drug>_<route>` when omitted
 //! usual_dose_mg = 60.0                  # or mouse_dose_mg_per_kg, for drugs with no human regimen
+//! # mouse_dose_mg_per_kg = 0.1          # with usual_dose_mg: the usual mouse dose, with mouse_source
 //! usual_every_days = 182.0
 //! min_every_days = 7.0
 //! why = "a 6-monthly antibody"
@@ -82,6 +83,11 @@ pub struct Regimen {
     /// The model input a dose by this route enters (amount in mg).
     pub input: String,
     pub usual_dose: UsualDose,
+    /// The usual mouse dose in mg/kg of a drug that also has a human regimen (`usual_dose` a
+    /// human dose): mice get it instead of the human dose scaled by body surface area.
+    pub mouse_mg_per_kg: Option<f64>,
+    /// Where the usual mouse dose comes from (with `mouse_mg_per_kg`).
+    pub mouse_source: Option<String>,
     /// The usual dosing interval in days.
     pub usual_every_days: f64,
     /// A shorter `every_days` is an error: the drug is not given that often.
@@ -420,6 +426,8 @@ struct RouteRaw {
     #[serde(default)]
     max_dose_multiple: Option<f64>,
     source: String,
+    #[serde(default)]
+    mouse_source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -526,15 +534,32 @@ fn read_file(source: &SourceFile, catalogue: &mut Catalogue) -> Result<(), Catal
                 reader.err(at, format!("unknown route \"{}\"", route_id.get_ref()))
             })?;
             let bad = |m: &str| reader.err(at, format!("drug `{id}` by the {route} route: {m}"));
-            let usual_dose = match (r.usual_dose_mg, r.mouse_dose_mg_per_kg) {
-                (Some(mg), None) => UsualDose::HumanMg(mg),
-                (None, Some(x)) => UsualDose::MouseMgPerKg(x),
-                _ => {
+            let (usual_dose, mouse_mg_per_kg) = match (r.usual_dose_mg, r.mouse_dose_mg_per_kg) {
+                (Some(mg), None) => (UsualDose::HumanMg(mg), None),
+                (None, Some(x)) => (UsualDose::MouseMgPerKg(x), None),
+                (Some(mg), Some(x)) => (UsualDose::HumanMg(mg), Some(x)),
+                (None, None) => {
                     return Err(bad(
-                        "give exactly one of usual_dose_mg and mouse_dose_mg_per_kg",
+                        "give usual_dose_mg, mouse_dose_mg_per_kg, or both (a human and a mouse regimen)",
                     ))
                 }
             };
+            match (&mouse_mg_per_kg, &r.mouse_source) {
+                (Some(x), _) if !(x.is_finite() && *x > 0.0) => {
+                    return Err(bad("mouse_dose_mg_per_kg must be finite and positive"))
+                }
+                (Some(_), None) => {
+                    return Err(bad(
+                        "a mouse dose next to the human one needs mouse_source (where the mouse regimen comes from)",
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(bad(
+                        "mouse_source goes with both usual_dose_mg and mouse_dose_mg_per_kg",
+                    ))
+                }
+                _ => {}
+            }
             let max_dose_multiple = r.max_dose_multiple.unwrap_or(DEFAULT_MAX_DOSE_MULTIPLE);
             let (UsualDose::HumanMg(dose) | UsualDose::MouseMgPerKg(dose)) = usual_dose;
             let positive = [
@@ -553,6 +578,8 @@ fn read_file(source: &SourceFile, catalogue: &mut Catalogue) -> Result<(), Catal
                 route,
                 input: r.input.unwrap_or_else(|| format!("{id}_{route}")),
                 usual_dose,
+                mouse_mg_per_kg,
+                mouse_source: r.mouse_source,
                 usual_every_days: r.usual_every_days,
                 min_every_days: r.min_every_days,
                 why: r.why,
@@ -767,6 +794,9 @@ pub(crate) fn short(x: f64) -> String {
 impl Regimen {
     /// The usual single dose in mg/kg for `species`.
     pub fn usual_mg_per_kg(&self, species: Species) -> f64 {
+        if let (Species::Mouse, Some(x)) = (species, self.mouse_mg_per_kg) {
+            return x;
+        }
         let human = match self.usual_dose {
             UsualDose::HumanMg(mg) => mg / REFERENCE_ADULT_KG,
             UsualDose::MouseMgPerKg(x) => x / MOUSE_PER_HUMAN_MG_PER_KG,
@@ -786,11 +816,27 @@ impl Regimen {
         }
     }
 
-    /// The usual regimen in words, e.g. "210 mg subcutaneous every 30.438 days".
+    /// The usual regimen in words, e.g. "210 mg subcutaneous every 30.438 days", with the usual
+    /// mouse dose when the route names one: "1 mg oral every day (mouse 0.056 mg/kg)".
     pub fn describe(&self) -> String {
-        let dose = match self.usual_dose {
-            UsualDose::HumanMg(mg) => format!("{} mg", short(mg)),
-            UsualDose::MouseMgPerKg(x) => format!("mouse {} mg/kg", short(x)),
+        match self.mouse_mg_per_kg {
+            Some(x) => format!(
+                "{} (mouse {} mg/kg)",
+                self.describe_for(Species::Human),
+                short(x)
+            ),
+            None => self.describe_for(Species::Human),
+        }
+    }
+
+    /// The usual regimen of `species` in words: the mouse dose for a mouse when the route names
+    /// one, otherwise the regimen as the catalogue writes it.
+    pub fn describe_for(&self, species: Species) -> String {
+        let dose = match (species, self.mouse_mg_per_kg, self.usual_dose) {
+            (Species::Mouse, Some(x), _) | (_, _, UsualDose::MouseMgPerKg(x)) => {
+                format!("mouse {} mg/kg", short(x))
+            }
+            (_, _, UsualDose::HumanMg(mg)) => format!("{} mg", short(mg)),
         };
         let every = if self.usual_every_days == 1.0 {
             "every day".to_string()
@@ -805,6 +851,9 @@ impl Regimen {
         match (species, self.usual_dose) {
             (Species::Human, UsualDose::HumanMg(mg)) => format!("{} mg", short(mg)),
             (Species::Mouse, UsualDose::MouseMgPerKg(x)) => format!("{} mg/kg", short(x)),
+            (Species::Mouse, _) if self.mouse_mg_per_kg.is_some() => {
+                format!("{} mg/kg", short(self.usual_mg_per_kg(species)))
+            }
             _ => format!(
                 "{} mg/kg ({} mg at {} kg), scaled by body surface area from {}",
                 short(self.usual_mg_per_kg(species)),
@@ -839,6 +888,8 @@ mod tests {
             route: Route::Subcutaneous,
             input: "x_subcutaneous".into(),
             usual_dose: UsualDose::HumanMg(50.0),
+            mouse_mg_per_kg: None,
+            mouse_source: None,
             usual_every_days: 7.0,
             min_every_days: 3.0,
             why: String::new(),
@@ -849,6 +900,33 @@ mod tests {
         assert!((r.usual_mg_per_kg(Species::Mouse) - 50.0 / 70.0 * 37.0 / 3.0).abs() < 1e-12);
         assert_eq!(r.usual_mg(Species::Human, 90.0), 50.0);
         assert_eq!(r.describe(), "50 mg subcutaneous every 7 days");
+    }
+
+    #[test]
+    fn a_mouse_regimen_next_to_the_human_one_replaces_the_scaled_dose() {
+        let r = Regimen {
+            route: Route::Oral,
+            input: "x_oral".into(),
+            usual_dose: UsualDose::HumanMg(1.0),
+            mouse_mg_per_kg: Some(0.05),
+            mouse_source: Some("a mouse study".into()),
+            usual_every_days: 1.0,
+            min_every_days: 0.5,
+            why: String::new(),
+            max_dose_multiple: 10.0,
+            source: String::new(),
+        };
+        assert_eq!(r.usual_mg(Species::Human, 90.0), 1.0);
+        assert!((r.usual_mg_per_kg(Species::Human) - 1.0 / 70.0).abs() < 1e-12);
+        assert!((r.usual_mg_per_kg(Species::Mouse) - 0.05).abs() < 1e-15);
+        assert!((r.usual_mg(Species::Mouse, 0.02) - 0.001).abs() < 1e-15);
+        assert_eq!(r.describe(), "1 mg oral every day (mouse 0.05 mg/kg)");
+        assert_eq!(r.describe_for(Species::Human), "1 mg oral every day");
+        assert_eq!(
+            r.describe_for(Species::Mouse),
+            "mouse 0.05 mg/kg oral every day"
+        );
+        assert_eq!(r.usual_for(Species::Mouse, 0.02), "0.05 mg/kg");
     }
 
     fn with_extra(file: &str, text: &str) -> Result<Catalogue, CatalogueError> {
@@ -864,6 +942,22 @@ mod tests {
         manifest.push_str("]\n");
         let m = Model::from_sources(SourceFile::new("model.toml", manifest), files).expect("model");
         Catalogue::from_model(&m)
+    }
+
+    #[test]
+    fn a_mouse_dose_next_to_the_human_one_needs_its_source() {
+        let layer = "[layer]\nname = \"extra\"\ndescription = \"x\"\n";
+        let route = "[catalogue.drug.estradiol_copy]\ndescription = \"x\"\n[catalogue.drug.estradiol_copy.route.oral]\ninput = \"estradiol_oral\"\nusual_dose_mg = 1.0\nmouse_dose_mg_per_kg = 0.05\nusual_every_days = 1.0\nmin_every_days = 1.0\nwhy = \"w\"\nsource = \"s\"\n";
+        let e = with_extra("extra.toml", &format!("{layer}{route}")).unwrap_err();
+        assert!(e.message.contains("needs mouse_source"), "{e}");
+        let c = with_extra(
+            "extra.toml",
+            &format!("{layer}{route}mouse_source = \"m\"\n"),
+        )
+        .expect("reads");
+        let r = c.drug("estradiol_copy").expect("listed").routes[0].clone();
+        assert_eq!(r.mouse_mg_per_kg, Some(0.05));
+        assert_eq!(r.usual_dose, UsualDose::HumanMg(1.0));
     }
 
     #[test]

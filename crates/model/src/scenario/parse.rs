@@ -760,7 +760,7 @@ fn check_regimen(
                     "is too short for {drug} by the {} route ({}; usual regimen {}): give every_days of at least {}",
                     regimen.route,
                     regimen.why,
-                    regimen.describe(),
+                    regimen.describe_for(subject.species),
                     short(regimen.min_every_days)
                 ),
             ));
