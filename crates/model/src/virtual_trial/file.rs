@@ -50,6 +50,9 @@ fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str> +
         .unwrap_or_default()
 }
 
+/// Longest arm name: it is a column value of every output and names the arm in reports.
+pub const MAX_ARM_NAME: usize = 64;
+
 /// Largest population a trial file may ask for.
 pub const MAX_POPULATION: u64 = 100_000_000;
 
@@ -446,6 +449,8 @@ fn parse_arms(
             return Err(t.missing("name", "missing required key: the arm's name"));
         };
         let valid = !name.is_empty()
+            && name.len() <= MAX_ARM_NAME
+            && name.chars().any(|c| c != '.')
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+'));
@@ -453,7 +458,9 @@ fn parse_arms(
             return Err(t.value_err(
                 "name",
                 name_value,
-                "expected a non-empty name of letters, digits, _ - . +",
+                format!(
+                    "expected a name of 1 to {MAX_ARM_NAME} letters, digits, _ - . + (not only dots)"
+                ),
             ));
         }
         if arms.iter().any(|a| a.name == name) {
@@ -531,6 +538,18 @@ output_every_days = 30.0
             Ok(t) => panic!("expected an error, parsed {t:?}"),
             Err(e) => e,
         }
+    }
+
+    #[test]
+    fn arm_names_are_short_and_not_only_dots() {
+        for bad in ["..", ".", "a/b", ""] {
+            let e = err(&GOOD.replace("name = \"placebo\"", &format!("name = \"{bad}\"")));
+            assert_eq!(e.key, "arm[0].name", "{bad}: {e}");
+        }
+        let long = "a".repeat(MAX_ARM_NAME + 1);
+        let e = err(&GOOD.replace("name = \"placebo\"", &format!("name = \"{long}\"")));
+        assert!(e.message.contains("1 to 64"), "{e}");
+        assert!(parse(&GOOD.replace("placebo", &"a".repeat(MAX_ARM_NAME))).is_ok());
     }
 
     #[test]
