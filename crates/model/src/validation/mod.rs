@@ -88,13 +88,12 @@ impl Band {
     }
 
     fn text(&self) -> String {
-        format!(
-            "{} {} to {} {}",
-            self.name,
-            number(self.lo),
-            number(self.hi),
-            self.unit
-        )
+        let range = format!("{} {} to {}", self.name, number(self.lo), number(self.hi));
+        match self.unit.as_str() {
+            // A pure number carries no unit in words.
+            "1" | "" => range,
+            unit => format!("{range} {unit}"),
+        }
     }
 }
 
@@ -1074,6 +1073,11 @@ unit = "g/cm2"
             formula: None,
         };
         assert_eq!(b.text(), "x -1 to 2.5 %");
+        let ratio = Band {
+            unit: "1".into(),
+            ..b.clone()
+        };
+        assert_eq!(ratio.text(), "x -1 to 2.5");
         assert!(b.contains(-1.0) && b.contains(2.5) && !b.contains(f64::NAN));
     }
 }
