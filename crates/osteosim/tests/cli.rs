@@ -890,3 +890,80 @@ fn a_numerical_failure_names_the_parameter_overrides_involved() {
     );
     assert!(!tmp.join("out").exists());
 }
+
+#[test]
+fn an_override_outside_its_range_exits_2_naming_the_parameter() {
+    let tmp = TempDir::new("range");
+    fs::write(
+        tmp.join("s.toml"),
+        "[subject]\nspecies = \"human\"\nsex = \"female\"\nage_years = 50\n\
+         [subject.parameters]\npeak_bmd_femoral_neck = -1\n",
+    )
+    .expect("write scenario");
+    let run = osteosim(&["run", "s.toml", "--out", "out"], tmp.path());
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("peak_bmd_femoral_neck") && run.stderr.contains("outside the range"),
+        "{}",
+        run.describe()
+    );
+    assert!(!tmp.join("out").exists());
+}
+
+#[test]
+fn an_output_that_overflows_exits_1_and_writes_nothing() {
+    let tmp = TempDir::new("overflow");
+    // x grows slowly and stays finite; the output x * 1e308 does not.
+    toy_model(&tmp.join("toy"), "1e-3 * k * x");
+    let layer = tmp.join("toy").join("growth.toml");
+    let text = fs::read_to_string(&layer).expect("read layer");
+    fs::write(
+        &layer,
+        text.replace("expr = \"x\"", "expr = \"x * 1e308 * 10\""),
+    )
+    .expect("write");
+    let run = osteosim(&["run", "--model", "toy", "--out", "out"], tmp.path());
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("output `x_level` is inf"),
+        "{}",
+        run.describe()
+    );
+    assert!(!tmp.join("out").exists());
+}
+
+#[test]
+fn inputs_outside_the_model_directory_or_not_regular_files_exit_2() {
+    let tmp = TempDir::new("inputs");
+    toy_model(&tmp.join("toy"), "k * x");
+    let manifest = tmp.join("toy").join("model.toml");
+    let text = fs::read_to_string(&manifest).expect("read manifest");
+    fs::write(
+        &manifest,
+        text.replace("\"growth.toml\"", "\"../../../../etc/passwd\""),
+    )
+    .expect("write");
+    let run = osteosim(&["check", "toy"], tmp.path());
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("leaves the model directory"),
+        "{}",
+        run.describe()
+    );
+
+    let run = osteosim(&["run", "/dev/zero", "--out", "out"], tmp.path());
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("not a regular file"),
+        "{}",
+        run.describe()
+    );
+    let run = osteosim(&["trial", "/dev/zero", "--out", "out"], tmp.path());
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("not a regular file"),
+        "{}",
+        run.describe()
+    );
+    assert!(!tmp.join("out").exists());
+}

@@ -107,6 +107,13 @@ fn bad_trial_files_exit_2_naming_file_and_key() {
             Some(21),
         ),
         ("[population]", "[populaton]", "populaton", Some(1)),
+        ("name = \"placebo\"", "name = \"..\"", "arm[0].name", Some(12)),
+        (
+            "name = \"placebo\"",
+            "name = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+            "arm[0].name",
+            Some(12),
+        ),
         (
             "sd = 6.0, min = 50.0",
             "sd = 6.0, min = 90.0",
@@ -370,7 +377,9 @@ fn a_second_trial_on_the_same_directory_is_refused_and_the_first_completes() {
         assert_eq!(r.status.code(), Some(2), "{extra:?}: {stderr}");
         assert!(
             stderr.contains(&out.display().to_string())
-                && stderr.contains("another trial is writing to this directory"),
+                && stderr.contains(
+                    "another osteosim process (a trial or a run) is writing to this directory"
+                ),
             "{stderr}"
         );
     }

@@ -95,7 +95,7 @@ pub enum TrialError {
     #[error("{}: {message}", path.display())]
     Output { path: PathBuf, message: String },
     /// Another process is writing to the output directory (exit code 2).
-    #[error("{}: another trial is writing to this directory; wait for it to finish or choose another output directory", dir.display())]
+    #[error("{}: another osteosim process (a trial or a run) is writing to this directory; wait for it to finish or choose another output directory", dir.display())]
     Busy { dir: PathBuf },
     /// The options cannot be used (exit code 2).
     #[error("{0}")]
