@@ -9,6 +9,13 @@ use crate::failure::{print, Failure};
 use crate::models::LoadedModel;
 
 pub fn check(dir: Option<&Path>) -> Result<(), Failure> {
+    if let Some(file) = dir.filter(|d| d.is_file()) {
+        return Err(Failure::bad_input(format!(
+            "{}: `check` reads a model directory (with its model.toml), not a file; a scenario \
+             or trial file is checked when it is run (`osteosim run FILE`, `osteosim trial FILE`)",
+            file.display()
+        )));
+    }
     let loaded = LoadedModel::from_option(dir)?;
     let model = loaded.model.as_ref();
     let same_as_builtin =

@@ -967,3 +967,16 @@ fn inputs_outside_the_model_directory_or_not_regular_files_exit_2() {
     );
     assert!(!tmp.join("out").exists());
 }
+
+#[test]
+fn check_on_a_file_says_it_takes_a_model_directory() {
+    let tmp = TempDir::new("check_file");
+    fs::write(tmp.join("s.toml"), "[subject]\n").expect("write");
+    let run = osteosim(&["check", "s.toml"], tmp.path());
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("reads a model directory") && run.stderr.contains("osteosim run FILE"),
+        "{}",
+        run.describe()
+    );
+}
