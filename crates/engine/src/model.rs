@@ -1008,10 +1008,10 @@ impl Builder {
                     let origin = file.origin(pname.span().start);
                     let symbol = format!("sets.{group}.{variant}.{}", pname.get_ref());
                     let source = self.source(&entry.source, &entry.calibrated, &origin, &symbol);
-                    let refused = model
-                        .parameter_index(pname.get_ref())
-                        .and_then(|pi| model.parameters[pi].refuses(entry.value));
-                    if let Some(message) = refused {
+                    let index = model.parameter_index(pname.get_ref());
+                    if let Some(message) =
+                        index.and_then(|pi| model.parameters[pi].refuses(entry.value))
+                    {
                         self.errors.push(ModelError::Declaration {
                             origin,
                             symbol,
@@ -1019,7 +1019,7 @@ impl Builder {
                         });
                         continue;
                     }
-                    match model.parameter_index(pname.get_ref()) {
+                    match index {
                         Some(pi) if entry.value.is_finite() => values.push(SetValue {
                             parameter: pi,
                             value: entry.value,

@@ -147,29 +147,19 @@ impl OutputDir {
     /// Write `files` into the directory so that either all of them appear complete or none
     /// changes. An error names the file that could not be written.
     pub fn write_all(&self, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>, OutputError> {
-        for (name, _) in files {
-            check_destination(&self.dir.join(name))?;
-        }
         let pid = std::process::id();
-        let mut staged: Vec<(PathBuf, &str)> = Vec::with_capacity(files.len());
+        let mut staged: Vec<(&str, PathBuf)> = Vec::with_capacity(files.len());
         let result = (|| {
             for (name, bytes) in files {
                 let dest = self.dir.join(name);
                 let tmp = self.dir.join(format!(".{name}.{pid}.tmp"));
-                staged.push((tmp.clone(), name));
-                let mut f = File::create(&tmp).map_err(|e| OutputError::file(&dest, e))?;
-                f.write_all(bytes)
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| OutputError::file(&dest, e))?;
+                staged.push((name, tmp.clone()));
+                write_synced(&tmp, bytes).map_err(|e| OutputError::file(&dest, e))?;
             }
-            let pairs: Vec<(&str, PathBuf)> = staged
-                .iter()
-                .map(|(tmp, name)| (*name, tmp.clone()))
-                .collect();
-            self.commit(&pairs)
+            self.commit(&staged)
         })();
         if result.is_err() {
-            for (tmp, _) in &staged {
+            for (_, tmp) in &staged {
                 let _ = std::fs::remove_file(tmp);
             }
         }

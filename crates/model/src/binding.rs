@@ -18,7 +18,9 @@
 use osteosim_engine::units::Unit;
 use osteosim_engine::{Dose, Kernel, Model, SimError, Simulation, SolverOptions};
 
-use crate::catalogue::{Catalogue, CatalogueError, SettingKind};
+use crate::catalogue::{
+    Catalogue, CatalogueError, SettingKind, AGE_AT_START, BODY_WEIGHT, MORTALITY_COUNTING,
+};
 use crate::scenario::DAYS_PER_YEAR;
 use crate::scenario::{DoseAmount, Scenario, Treatment};
 
@@ -88,8 +90,8 @@ pub fn simulation<'a>(
     for g in &subject.genotype {
         sim = apply_set(sim, "genotype", g)?;
     }
-    sim = set_if_declared(sim, "age_at_start_years", subject.age_years)?;
-    sim = set_if_declared(sim, "body_weight_kg", subject.body_weight_kg)?;
+    sim = set_if_declared(sim, AGE_AT_START, subject.age_years)?;
+    sim = set_if_declared(sim, BODY_WEIGHT, subject.body_weight_kg)?;
     if let Some((setting, value)) = setting {
         sim = set_if_declared(sim, &setting.parameter, value)?;
     }
@@ -120,10 +122,10 @@ pub fn simulation<'a>(
                 .with_switch(switch, day, 1.0)?;
         }
     }
-    if t0 < 0.0 && model.parameter_index("mortality_counting").is_some() {
+    if t0 < 0.0 && model.parameter_index(MORTALITY_COUNTING).is_some() {
         // Deaths count from day 0: off during the run-in, switched on (an exact event) at 0.
-        sim = sim.with_parameter("mortality_counting", 0.0)?.with_switch(
-            "mortality_counting",
+        sim = sim.with_parameter(MORTALITY_COUNTING, 0.0)?.with_switch(
+            MORTALITY_COUNTING,
             0.0,
             1.0,
         )?;

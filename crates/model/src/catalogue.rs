@@ -209,16 +209,20 @@ pub struct Catalogue {
     pub scenario_inputs: Vec<(String, String)>,
 }
 
+/// The model parameter that the binding sets to the subject's age on day 0.
+pub const AGE_AT_START: &str = "age_at_start_years";
+/// The model parameter that the binding sets to the subject's body weight.
+pub const BODY_WEIGHT: &str = "body_weight_kg";
+/// The model parameter that the binding switches on at day 0 (deaths count from then on).
+pub const MORTALITY_COUNTING: &str = "mortality_counting";
+
 /// Parameters the scenario binding sets from `[subject]` and from the run itself, with what a
 /// scenario uses instead.
 pub const SUBJECT_INPUTS: &[(&str, &str)] = &[
+    (AGE_AT_START, "`age_years` (or `age_weeks`) of [subject]"),
+    (BODY_WEIGHT, "`body_weight_kg` of [subject]"),
     (
-        "age_at_start_years",
-        "`age_years` (or `age_weeks`) of [subject]",
-    ),
-    ("body_weight_kg", "`body_weight_kg` of [subject]"),
-    (
-        "mortality_counting",
+        MORTALITY_COUNTING,
         "nothing: the run starts counting deaths on day 0",
     ),
 ];

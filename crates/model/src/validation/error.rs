@@ -28,13 +28,7 @@ impl ValidationError {
         item: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        ValidationError {
-            file: "targets.toml".into(),
-            line: None,
-            target: Some(target.to_string()),
-            item: item.into(),
-            message: message.into(),
-        }
+        ValidationError::reading(target, "targets.toml", item, message)
     }
 
     /// A failure while `target` reads `file` (a scenario or trial file, or the run of one).

@@ -728,20 +728,44 @@ fn change_since_start(run: &Run, column: &str, day: f64) -> Result<f64, String> 
     Ok(100.0 * (now - start) / start)
 }
 
-/// The runs of a target's scenario files, each simulated once.
+/// The runs of a target's scenario files, each simulated once: keyed by the scenario file
+/// and, for a read that solves for a subject parameter, that parameter's value (the solved
+/// values are kept too; see [`reads`]).
 struct Runs<'a> {
     validator: &'a Validator<'a>,
     target: &'a Target,
     runs: BTreeMap<String, Run>,
+    solved: BTreeMap<String, f64>,
 }
 
-impl Runs<'_> {
-    fn get(&mut self, name: &str) -> Result<&Run, ValidationError> {
-        if !self.runs.contains_key(name) {
-            let run = scenario_run(self.validator, self.target, name, &[])?;
-            self.runs.insert(name.to_string(), run);
+impl<'a> Runs<'a> {
+    fn new(validator: &'a Validator<'a>, target: &'a Target) -> Self {
+        Runs {
+            validator,
+            target,
+            runs: BTreeMap::new(),
+            solved: BTreeMap::new(),
         }
-        Ok(&self.runs[name])
+    }
+
+    /// The run of scenario file `name` as written.
+    fn get(&mut self, name: &str) -> Result<&Run, ValidationError> {
+        self.run(name, None)
+    }
+
+    /// The run of scenario file `file`, with subject parameter `set` on top when given.
+    fn run(&mut self, file: &str, set: Option<(&str, f64)>) -> Result<&Run, ValidationError> {
+        let key = match set {
+            Some((p, v)) => format!("{file} with {p} = {v:e}"),
+            None => file.to_string(),
+        };
+        if !self.runs.contains_key(&key) {
+            let overrides: Vec<(String, f64)> =
+                set.map(|(p, v)| (p.to_string(), v)).into_iter().collect();
+            let run = scenario_run(self.validator, self.target, file, &overrides)?;
+            self.runs.insert(key.clone(), run);
+        }
+        Ok(&self.runs[&key])
     }
 }
 
@@ -862,11 +886,7 @@ fn measured(
             });
         }
     };
-    let mut runs = Runs {
-        validator: v,
-        target,
-        runs: BTreeMap::new(),
-    };
+    let mut runs = Runs::new(v, target);
     for band in &target.band {
         let name = band.scenario_file.as_ref().or(scenario_file.as_ref());
         let mut value = quantity(measure, &mut runs, name.map_or("", String::as_str), band)?;

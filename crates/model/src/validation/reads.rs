@@ -16,7 +16,7 @@ use osteosim_engine::numeric::{nan_max, nan_min};
 use serde::Deserialize;
 
 use super::series::{first_at_or_below, interpolate, time_average, window};
-use super::{scenario_run, significant, Finding, Run, Target, ValidationError, Validator};
+use super::{significant, Finding, Run, Runs, Target, ValidationError, Validator};
 
 /// One named number read from a run (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -185,30 +185,7 @@ pub(super) fn reads_are_complete(
     Ok(())
 }
 
-/// The runs a target's reads need, each simulated once: keyed by the scenario file and the
-/// solved parameter's value.
-struct ReadRuns<'a> {
-    validator: &'a Validator<'a>,
-    target: &'a Target,
-    runs: BTreeMap<String, Run>,
-    solved: BTreeMap<String, f64>,
-}
-
-impl ReadRuns<'_> {
-    fn run(&mut self, file: &str, set: Option<(&str, f64)>) -> Result<&Run, ValidationError> {
-        let key = match set {
-            Some((p, v)) => format!("{file} with {p} = {v:e}"),
-            None => file.to_string(),
-        };
-        if !self.runs.contains_key(&key) {
-            let overrides: Vec<(String, f64)> =
-                set.map(|(p, v)| (p.to_string(), v)).into_iter().collect();
-            let run = scenario_run(self.validator, self.target, file, &overrides)?;
-            self.runs.insert(key.clone(), run);
-        }
-        Ok(&self.runs[&key])
-    }
-
+impl Runs<'_> {
     /// The run of `read`'s scenario, with its solved parameter when it has one.
     fn run_for(&mut self, read: &Read) -> Result<&Run, ValidationError> {
         let Some(solve) = &read.solve else {
@@ -297,7 +274,7 @@ fn series(run: &Run, read: &Read, constants: &BTreeMap<String, f64>) -> Result<V
 }
 
 fn read_value(
-    runs: &mut ReadRuns<'_>,
+    runs: &mut Runs<'_>,
     read: &Read,
     values: &BTreeMap<&str, f64>,
 ) -> Result<f64, ValidationError> {
@@ -371,12 +348,7 @@ pub(super) fn measured_by_reads(
     v: &Validator<'_>,
     target: &Target,
 ) -> Result<Finding, ValidationError> {
-    let mut runs = ReadRuns {
-        validator: v,
-        target,
-        runs: BTreeMap::new(),
-        solved: BTreeMap::new(),
-    };
+    let mut runs = Runs::new(v, target);
     let mut values: BTreeMap<&str, f64> = target
         .constants
         .iter()

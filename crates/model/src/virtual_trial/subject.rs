@@ -269,14 +269,11 @@ fn baseline(ctx: &Context<'_>, observables: &[f64]) -> Vec<bool> {
 }
 
 fn passes(ctx: &Context<'_>, observables: &[f64]) -> bool {
-    ctx.trial.population.inclusion.iter().all(|b| {
-        ctx.columns
-            .iter()
-            .find(|(c, _)| *c == b.column)
-            .and_then(|(_, i)| *i)
-            .and_then(|i| observables.get(i))
-            .is_some_and(|&x| b.admits(x))
-    })
+    ctx.trial
+        .population
+        .inclusion
+        .iter()
+        .all(|b| observed(ctx, observables, &b.column).is_some_and(|x| b.admits(x)))
 }
 
 /// Linear interpolation of column `k` of `rows` at `day`; None outside the rows.
