@@ -65,3 +65,51 @@ fn female_mice_lose_more_trabecular_bone_with_age_than_males() {
         "female loss {female:.2}, male loss {male:.2}"
     );
 }
+
+/// Each `*_reference` parameter and the output it stands for in the young intact subject.
+const REFERENCES: &[(&str, &str)] = &[
+    ("osteoclasts_reference", "osteoclasts_active"),
+    ("osteoblasts_reference", "osteoblasts_active"),
+    ("bv_tv_reference", "trabecular_bv_tv"),
+    ("porosity_reference", "cortical_porosity"),
+    (
+        "mineralization_trabecular_reference",
+        "mineralization_trabecular",
+    ),
+    (
+        "mineralization_cortical_reference",
+        "mineralization_cortical",
+    ),
+];
+
+/// Regression for issue 14: the male mouse's BV/TV reference was the female's (0.077 against
+/// its own 0.112), so its bone indices and calcium fluxes were normalized by another animal.
+/// Every mouse, of either sex, is its own reference at its steady-state age.
+#[test]
+fn each_mouse_sex_is_normalized_by_its_own_steady_state() {
+    let m = model();
+    for sex in [Sex::Female, Sex::Male] {
+        let sc = Scenario::untreated(
+            Species::Mouse,
+            sex,
+            0.23,
+            EstrogenProfile::new("sham"),
+            1.0,
+            1.0,
+        );
+        let sim = osteosim_model::simulation(m, kernel(), &sc).expect("bind");
+        let out = osteosim_model::run(m, kernel(), &sc, "mouse references").expect("run");
+        for (param, column) in REFERENCES {
+            let i = m
+                .parameter_index(param)
+                .unwrap_or_else(|| panic!("no parameter {param}"));
+            let reference = sim.parameters()[i];
+            let steady = out.table.column(column).expect("column")[0];
+            let gap = (reference / steady - 1.0).abs();
+            assert!(
+                gap < 1e-4,
+                "{sex:?} mouse: {param} = {reference:.6e}, its steady {column} = {steady:.6e}"
+            );
+        }
+    }
+}
