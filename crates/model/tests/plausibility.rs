@@ -192,14 +192,6 @@ fn grid() -> Vec<Case> {
 /// the reason. Each must still fail, so that a fix also updates the documentation.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "human Female natural_menopause on denosumab",
-        "denosumab suppresses resorption too completely: CTX falls to ~0.001 ng/mL and P1NP to ~2 ng/mL, where patients stay near 0.05 and 10 (Eastell 2011)",
-    ),
-    (
-        "human Male age_related_decline on denosumab",
-        "as for women: CTX ~0.002 ng/mL and P1NP ~2 ng/mL on denosumab",
-    ),
-    (
         "mouse Female sham on teriparatide",
         "the anabolic response of mice runs away: BV/TV rises from 0.08 to 0.67 in ten days of daily teriparatide and the solver stops (mouse PTH kinetics are not calibrated)",
     ),
