@@ -11,35 +11,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use osteosim_model::builtin::{kernel, model};
+use osteosim_model::builtin::{kernel, model, REFERENCES};
 use osteosim_model::scenario::{EstrogenProfile, Scenario, Sex, Species};
-
-/// Reference parameter and the output column it must equal in the reference subject.
-const REFERENCES: &[(&str, &str)] = &[
-    ("osteoclasts_reference", "osteoclasts_active"),
-    ("osteoblasts_reference", "osteoblasts_active"),
-    ("bv_tv_reference", "trabecular_bv_tv"),
-    ("porosity_reference", "cortical_porosity"),
-    (
-        "mineralization_trabecular_reference",
-        "mineralization_trabecular",
-    ),
-    (
-        "mineralization_cortical_reference",
-        "mineralization_cortical",
-    ),
-    (
-        "senescent_fraction_bone_reference",
-        "senescent_fraction_bone",
-    ),
-    ("senescent_burden_reference", "senescent_burden_systemic"),
-    (
-        "anti_osteogenic_cargo_reference",
-        "anti_osteogenic_secretion",
-    ),
-    ("osteogenic_cargo_reference", "osteogenic_secretion"),
-    ("rankl_ev_reference", "rankl_ev_secretion"),
-];
 
 /// The reference subjects: women at their steady-state age (natural menopause far ahead);
 /// intact young mice. Men use the women's references.

@@ -34,3 +34,32 @@ pub fn model() -> &'static Model {
 pub fn kernel() -> &'static dyn Kernel {
     &BuiltinKernel
 }
+
+/// Each `*_reference` parameter of the built-in model and the output column it must equal in
+/// the reference subject at steady state (the young adult woman; each mouse sex in its own
+/// subject set). `examples/references.rs` recomputes them; the tests hold them to it.
+pub const REFERENCES: &[(&str, &str)] = &[
+    ("osteoclasts_reference", "osteoclasts_active"),
+    ("osteoblasts_reference", "osteoblasts_active"),
+    ("bv_tv_reference", "trabecular_bv_tv"),
+    ("porosity_reference", "cortical_porosity"),
+    (
+        "mineralization_trabecular_reference",
+        "mineralization_trabecular",
+    ),
+    (
+        "mineralization_cortical_reference",
+        "mineralization_cortical",
+    ),
+    (
+        "senescent_fraction_bone_reference",
+        "senescent_fraction_bone",
+    ),
+    ("senescent_burden_reference", "senescent_burden_systemic"),
+    (
+        "anti_osteogenic_cargo_reference",
+        "anti_osteogenic_secretion",
+    ),
+    ("osteogenic_cargo_reference", "osteogenic_secretion"),
+    ("rankl_ev_reference", "rankl_ev_secretion"),
+];

@@ -3,7 +3,7 @@
 //! adulthood on (Halloran 2002 J Bone Miner Res 17:1044, male tibia -60% from 6 weeks to 24
 //! months; Glatt 2007 in both sexes).
 
-use osteosim_model::builtin::{kernel, model};
+use osteosim_model::builtin::{kernel, model, REFERENCES};
 use osteosim_model::scenario::{EstrogenProfile, Scenario, Sex, Species, DAYS_PER_YEAR};
 
 const WEEK: f64 = 7.0 / DAYS_PER_YEAR;
@@ -65,22 +65,6 @@ fn female_mice_lose_more_trabecular_bone_with_age_than_males() {
         "female loss {female:.2}, male loss {male:.2}"
     );
 }
-
-/// Each `*_reference` parameter and the output it stands for in the young intact subject.
-const REFERENCES: &[(&str, &str)] = &[
-    ("osteoclasts_reference", "osteoclasts_active"),
-    ("osteoblasts_reference", "osteoblasts_active"),
-    ("bv_tv_reference", "trabecular_bv_tv"),
-    ("porosity_reference", "cortical_porosity"),
-    (
-        "mineralization_trabecular_reference",
-        "mineralization_trabecular",
-    ),
-    (
-        "mineralization_cortical_reference",
-        "mineralization_cortical",
-    ),
-];
 
 /// Regression for issue 14: the male mouse's BV/TV reference was the female's (0.077 against
 /// its own 0.112), so its bone indices and calcium fluxes were normalized by another animal.
