@@ -8,9 +8,14 @@ must agree at every output time to within `--tolerance` relative deviation, wher
 deviation of a value is
 
     |roadrunner - osteosim| / max(|osteosim|, floor),
-    floor = max(--floor-absolute, --floor-relative * max over the run of |osteosim state|)
+    floor = max(--floor-absolute,
+                --floor-relative * max over the run of |osteosim state|,
+                --atol-multiple * (the state's absolute tolerance in the run) / --tolerance)
 
-so that a state passing near zero (a drug between doses) is judged against its own scale.
+so that a state passing near zero (a drug between doses) is judged against its own scale,
+and no state is asked to agree more closely than a few times the absolute tolerance both
+integrators were given for it (the last term makes the test that of `numpy.isclose`:
+|difference| <= tolerance * |value| or <= atol-multiple * absolute tolerance).
 Output times at which an event fires are compared with the state just before the event, as
 osteosim reports it (roadrunner is asked for the time a hair earlier).
 
@@ -130,12 +135,15 @@ def simulate(rr, sbml_times, names, event_times):
     return [list(row[1:]) for row in result][len(lead):]
 
 
-def compare(names, ours, theirs, floor_absolute, floor_relative):
+def compare(names, ours, theirs, floors):
+    """Worst deviation (value, state, row) and each state's worst; `floors` maps a state to
+    (absolute floor, floor relative to the state's largest magnitude)."""
     worst = (0.0, None, None)
     per_state = {}
     for j, name in enumerate(names):
         column = [row[j] for row in ours]
         scale = max(abs(v) for v in column)
+        floor_absolute, floor_relative = floors[name]
         floor = max(floor_absolute, floor_relative * scale)
         dev = 0.0
         for i, (a, b) in enumerate(zip(column, (row[j] for row in theirs))):
@@ -185,9 +193,15 @@ def check(args, scenario, work):
     started = time.perf_counter()
     theirs = simulate(rr, sbml_times, names, event_times)
     sim_seconds = time.perf_counter() - started
-    (dev, name, i), per_state = compare(
-        names, ours, theirs, args.floor_absolute, args.floor_relative
-    )
+    floors = {}
+    for name in names:
+        atol = tolerances.get(name)
+        atol = args.atol if atol is None else atol * args.atol_scale
+        floors[name] = (
+            max(args.floor_absolute, args.atol_multiple * atol / args.tolerance),
+            args.floor_relative,
+        )
+    (dev, name, i), per_state = compare(names, ours, theirs, floors)
     verdict = "agree" if dev <= args.tolerance else "DISAGREE"
     ok = ok and dev <= args.tolerance
     where = f" ({name} at model time {data[i][0]:g})" if name else ""
@@ -211,6 +225,8 @@ def main():
     ap.add_argument("--floor-absolute", type=float, default=1e-12)
     ap.add_argument("--floor-relative", type=float, default=1e-6,
                     help="floor of the denominator, relative to the state's largest magnitude")
+    ap.add_argument("--atol-multiple", type=float, default=10.0,
+                    help="differences below this many absolute tolerances of the state pass")
     ap.add_argument("--rtol", type=float, default=1e-10, help="roadrunner relative tolerance")
     ap.add_argument("--atol", type=float, default=1e-12,
                     help="roadrunner absolute tolerance for states that declare none")
