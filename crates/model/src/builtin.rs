@@ -60,6 +60,7 @@ pub const REFERENCES: &[(&str, &str)] = &[
         "anti_osteogenic_cargo_reference",
         "anti_osteogenic_secretion",
     ),
+    ("aged_matrix_mirna_reference", "aged_matrix_mirna_secretion"),
     ("osteogenic_cargo_reference", "osteogenic_secretion"),
     ("rankl_ev_reference", "rankl_ev_secretion"),
 ];

@@ -39,11 +39,13 @@ pub const WORK_DIR: &str = ".osteosim-trial";
 
 /// Columns whose level early after menopause is tested as a predictor, when the model has
 /// them.
-pub const PREDICTOR_COLUMNS: [&str; 7] = [
+pub const PREDICTOR_COLUMNS: [&str; 9] = [
     "circulating_evs",
-    "ev_cargo_pro_senescence",
-    "ev_cargo_anti_osteogenic",
-    "ev_cargo_osteogenic",
+    "ev_cargo_mir34a",
+    "ev_cargo_mir183_cluster",
+    "ev_cargo_mir483_5p",
+    "ev_cargo_mir2861",
+    "ev_cargo_mir20a",
     "ev_cargo_rankl",
     "ev_cargo_oxidative",
     "ctx_ng_ml",
