@@ -25,6 +25,8 @@ pub struct Outputs {
     pub neck_loss: f64,
     /// Bone-derived plasma EVs at 56 over 46.
     pub ev_rise: f64,
+    /// All plasma EVs at 75 over 46.
+    pub plasma_ev_rise: f64,
     /// Systemic senescent fraction at 75.
     pub senescence_75: f64,
     /// Probability of reaching 80 from 45.
@@ -55,6 +57,7 @@ fn outputs(overrides: &[(&str, f64)]) -> Result<Outputs, String> {
     Ok(Outputs {
         neck_loss: 100.0 * (at(neck, 61.0)? / at(neck, 46.0)? - 1.0),
         ev_rise: at("circulating_bone_evs", 56.0)? / at("circulating_bone_evs", 46.0)?,
+        plasma_ev_rise: at("circulating_evs", 75.0)? / at("circulating_evs", 46.0)?,
         senescence_75: at("senescent_fraction_systemic", 75.0)?,
         survival_80: at("survival_probability", 80.0)?,
     })
@@ -100,20 +103,21 @@ pub fn markdown() -> Result<String, String> {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Baseline (woman 45 to 80, menopause at 51): femoral neck {:+.2}% from 46 to 61; bone EVs x{:.3} from 46 to 56; systemic senescent fraction {:.4} at 75; survival to 80 {:.4}.\n",
-        b.neck_loss, b.ev_rise, b.senescence_75, b.survival_80
+        "Baseline (woman 45 to 80, menopause at 51): femoral neck {:+.2}% from 46 to 61; bone EVs x{:.3} from 46 to 56; all plasma EVs x{:.3} from 46 to 75; systemic senescent fraction {:.4} at 75; survival to 80 {:.4}.\n",
+        b.neck_loss, b.ev_rise, b.plasma_ev_rise, b.senescence_75, b.survival_80
     );
     let _ = writeln!(
         s,
-        "| parameter (+{}%) | femoral neck 46-61, points | bone EVs 56/46, % | senescence at 75, % | survival to 80, points |\n|---|---|---|---|---|",
+        "| parameter (+{}%) | femoral neck 46-61, points | bone EVs 56/46, % | plasma EVs 75/46, % | senescence at 75, % | survival to 80, points |\n|---|---|---|---|---|---|",
         100.0 * STEP
     );
     for (name, o) in rows {
         let _ = writeln!(
             s,
-            "| `{name}` | {:+.3} | {:+.2} | {:+.2} | {:+.3} |",
+            "| `{name}` | {:+.3} | {:+.2} | {:+.2} | {:+.2} | {:+.3} |",
             o.neck_loss - b.neck_loss,
             100.0 * (o.ev_rise / b.ev_rise - 1.0),
+            100.0 * (o.plasma_ev_rise / b.plasma_ev_rise - 1.0),
             100.0 * (o.senescence_75 / b.senescence_75 - 1.0),
             100.0 * (o.survival_80 - b.survival_80),
         );
