@@ -141,13 +141,19 @@ pub fn reference(model: &Model) -> String {
 /// `text` with the part between [`BEGIN`] and [`END`] replaced by `generated`; None if the
 /// markers are missing.
 pub fn splice(text: &str, generated: &str) -> Option<String> {
-    let start = text.find(BEGIN)? + BEGIN.len();
-    let end = text[start..].find(END)? + start;
+    splice_between(text, BEGIN, END, generated)
+}
+
+/// `text` with the section between the markers `begin` and `end` replaced by `generated`
+/// (`None` when a marker is missing).
+pub fn splice_between(text: &str, begin: &str, end: &str, generated: &str) -> Option<String> {
+    let start = text.find(begin)? + begin.len();
+    let stop = text[start..].find(end)? + start;
     Some(format!(
         "{}\n\n{}\n{}",
         &text[..start],
         generated.trim_end(),
-        &text[end..]
+        &text[stop..]
     ))
 }
 

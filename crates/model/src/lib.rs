@@ -12,6 +12,7 @@
 pub mod binding;
 pub mod builtin;
 pub mod catalogue;
+pub mod comparison;
 pub mod docs;
 pub mod ids;
 pub mod report;

@@ -127,12 +127,5 @@ pub fn markdown() -> Result<String, String> {
 
 /// `text` with the section between [`BEGIN`] and [`END`] replaced by `generated`.
 pub fn splice(text: &str, generated: &str) -> Option<String> {
-    let start = text.find(BEGIN)? + BEGIN.len();
-    let end = text[start..].find(END)? + start;
-    Some(format!(
-        "{}\n\n{}\n{}",
-        &text[..start],
-        generated.trim_end(),
-        &text[end..]
-    ))
+    crate::docs::splice_between(text, BEGIN, END, generated)
 }

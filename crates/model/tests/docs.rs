@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 #[test]
-fn model_reference_and_sensitivity_in_docs_match_the_model_files() {
-    // One test writes both generated sections, so that updating never races with itself.
+fn model_reference_sensitivity_and_comparison_in_docs_match_the_model_files() {
+    // One test writes every generated section, so that updating never races with itself.
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/model.md");
     let text = std::fs::read_to_string(&path).expect("docs/model.md exists");
     let generated = osteosim_model::docs::reference(osteosim_model::builtin::model());
@@ -15,6 +15,10 @@ fn model_reference_and_sensitivity_in_docs_match_the_model_files() {
         osteosim_model::sensitivity::markdown().expect("the sensitivity runs succeed");
     let expected = osteosim_model::sensitivity::splice(&expected, &sensitivity)
         .expect("docs/model.md has the sensitivity markers");
+    let comparison =
+        osteosim_model::comparison::markdown().expect("the treatment comparison runs succeed");
+    let expected = osteosim_model::comparison::splice(&expected, &comparison)
+        .expect("docs/model.md has the treatment comparison markers");
     if std::env::var_os("OSTEOSIM_UPDATE_DOCS").is_some() {
         std::fs::write(&path, &expected).expect("write docs/model.md");
         return;
