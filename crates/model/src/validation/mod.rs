@@ -533,10 +533,12 @@ impl Validator<'_> {
             .map_err(|e| format!("the simulation failed: {e}"))
     }
 
-    /// Every target of the target file, in its order.
+    /// Every target of the target file, in its order; targets are evaluated in parallel on
+    /// rayon's pool (each one's runs are independent of the others').
     pub fn run_all(&self) -> Vec<Outcome> {
+        use rayon::prelude::*;
         match targets() {
-            Ok(ts) => ts.iter().map(|t| evaluate(self, t)).collect(),
+            Ok(ts) => ts.par_iter().map(|t| evaluate(self, t)).collect(),
             Err(e) => vec![unreadable(e)],
         }
     }
