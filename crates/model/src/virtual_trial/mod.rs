@@ -18,7 +18,7 @@ use crate::toml_section::ScenarioError;
 use osteosim_engine::output::{OutputDir, OutputError};
 use osteosim_engine::{Kernel, Model, SimError};
 
-pub use file::{Arm, Bound, BoundKind, Fraction, Names, Population, Spread, TrialFile};
+pub use file::{Arm, Bound, BoundKind, Fraction, Names, Population, Spread, Stored, TrialFile};
 pub use subject::{ArmRecord, SubjectRecord};
 
 /// The largest `threads` a trial accepts.
@@ -194,6 +194,8 @@ pub(crate) struct Context<'a> {
     pub columns: Vec<(String, Option<usize>)>,
     /// Varied parameters with their value for this species and sex before variation.
     pub nominal: Vec<(String, f64)>,
+    /// Indices into `columns` of the columns `subjects.parquet` keeps, `day` first.
+    pub stored: Vec<usize>,
     pub layout: Layout,
 }
 
@@ -226,11 +228,22 @@ pub fn run(
     };
     let trial = TrialFile::from_toml_str(text, label, &names)?;
     let nominal = subject::nominal_values(model, kernel, &trial, label)?;
+    // Stored columns in the model's column order, whatever order the file lists them in.
+    let stored: Vec<usize> = (0..columns.len())
+        .filter(|&k| {
+            k == 0
+                || trial
+                    .outputs
+                    .columns
+                    .as_ref()
+                    .is_none_or(|kept| kept.contains(&columns[k].0))
+        })
+        .collect();
     let layout = Layout {
         unit_column: "subject".into(),
         group_column: "arm".into(),
         groups: trial.arms.iter().map(|a| a.name.clone()).collect(),
-        value_columns: columns.iter().map(|(c, _)| c.clone()).collect(),
+        value_columns: stored.iter().map(|&k| columns[k].0.clone()).collect(),
     };
     let ctx = Context {
         model,
@@ -240,6 +253,7 @@ pub fn run(
         trial,
         columns,
         nominal,
+        stored,
         layout,
     };
     let plan = Plan {

@@ -370,6 +370,20 @@ fn arm_record(
     }
 }
 
+/// The rows and columns of one subject's table that `subjects.parquet` keeps.
+fn stored_rows(ctx: &Context<'_>, rows: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    let outputs = &ctx.trial.outputs;
+    if outputs.stride <= 1 && ctx.stored.len() == ctx.columns.len() {
+        return rows;
+    }
+    let n = rows.len();
+    rows.into_iter()
+        .enumerate()
+        .filter(|(k, _)| outputs.keeps_row(*k, n))
+        .map(|(_, r)| ctx.stored.iter().map(|&c| r[c]).collect())
+        .collect()
+}
+
 /// Simulate units `units` and commit them as the part file `part`.
 pub(crate) fn run_chunk(
     ctx: &Context<'_>,
@@ -429,7 +443,7 @@ pub(crate) fn run_chunk(
                 .map_err(|e| bind_error(ctx, i, &arm.name, BindError::Simulation(e)))?;
             let table = report::table(ctx.model, &traj);
             arms.push(arm_record(ctx, &table.rows, &uniforms, measured_day));
-            tables.push((i, a, table.rows));
+            tables.push((i, a, stored_rows(ctx, table.rows)));
         }
         records.push(SubjectRecord {
             subject: i,
