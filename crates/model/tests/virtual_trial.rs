@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use osteosim_model::builtin;
-use osteosim_model::virtual_trial::{self, Finished, TrialError, TrialOptions, WORK_DIR};
+use osteosim_model::virtual_trial::{self, Finished, Numerics, TrialError, TrialOptions, WORK_DIR};
 use osteosim_trial::store::{scan_column, Layout};
 
 const FILES: [&str; 5] = [
@@ -328,18 +328,30 @@ fn arms_csv_agrees_with_the_subjects_table() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// `[simulation] relative_tolerance` reaches every subject: the outputs move (the solver took
-/// other steps), but only within what the looser tolerance allows.
+/// `[simulation] relative_tolerance` reaches every subject, and without it a trial runs at its
+/// own looser default with the population settings (issue 17): the outputs move (the solver
+/// took other steps), but only within what the looser tolerance allows.
 #[test]
 fn the_trials_relative_tolerance_reaches_the_subjects() {
-    let (tight, loose) = (dir("rtol-tight"), dir("rtol-loose"));
-    run(TRIAL, &tight, &threads(2)).unwrap();
+    let (tight, loose, reference) = (dir("rtol-tight"), dir("rtol-loose"), dir("rtol-ref"));
     let text = TRIAL.replace(
         "output_every_days = 91.25\n",
-        "output_every_days = 91.25\nrelative_tolerance = 1e-4\n",
+        "output_every_days = 91.25\nrelative_tolerance = 1e-6\n",
     );
-    run(&text, &loose, &threads(2)).unwrap();
-    let (a, b) = (summary(&tight), summary(&loose));
+    run(&text, &tight, &threads(2)).unwrap();
+    run(TRIAL, &loose, &threads(2)).unwrap();
+    // The same file as a single run of each subject would integrate it.
+    let single_run = TrialOptions {
+        numerics: Numerics::SingleRun,
+        ..threads(2)
+    };
+    run(&text, &reference, &single_run).unwrap();
+    let (tight_summary, reference_summary) = (summary(&tight), summary(&reference));
+    assert_ne!(
+        tight_summary["arms"], reference_summary["arms"],
+        "the population settings changed nothing at 1e-6"
+    );
+    let (a, b) = (summary(&reference), summary(&loose));
     let mut largest: f64 = 0.0;
     for arm in 0..2 {
         for site in [
@@ -360,8 +372,73 @@ fn the_trials_relative_tolerance_reaches_the_subjects() {
         largest < 0.01,
         "mean BMD changes differ by {largest} points"
     );
-    let _ = std::fs::remove_dir_all(&tight);
-    let _ = std::fs::remove_dir_all(&loose);
+    for d in [tight, loose, reference] {
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+/// Issue 17: a subject's results do not depend on how the population is cut into chunks
+/// (batches) nor on the thread count: every file but `subjects.parquet` is the same byte for
+/// byte, and `subjects.parquet` holds the same values in the same order.
+#[test]
+fn chunking_and_threads_leave_every_subject_unchanged() {
+    let text = TRIAL.replace("size = 30", "size = 13");
+    let runs = [(None, 2), (Some(5), 1), (Some(13), 2), (Some(1), 2)];
+    let dirs: Vec<PathBuf> = runs
+        .iter()
+        .map(|(chunk, threads)| dir(&format!("chunks-{chunk:?}-{threads}")))
+        .collect();
+    for ((chunk, n), out) in runs.iter().zip(&dirs) {
+        let options = TrialOptions {
+            chunk_size: *chunk,
+            ..threads(*n)
+        };
+        run(&text, out, &options).unwrap();
+    }
+    let names: Vec<String> = osteosim_model::report::column_order(builtin::model())
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let layout = Layout {
+        unit_column: "subject".into(),
+        group_column: "arm".into(),
+        groups: vec![],
+        value_columns: names.clone(),
+    };
+    let table = |out: &Path| {
+        let mut values: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+        for (k, column) in values.iter_mut().enumerate() {
+            scan_column(&out.join("subjects.parquet"), &layout, k, |_, v| {
+                column.push(v)
+            })
+            .unwrap();
+        }
+        values
+    };
+    let first = table(&dirs[0]);
+    assert_eq!(first[0].len(), 13 * 2 * 9, "13 subjects, 2 arms, 9 rows");
+    for other in &dirs[1..] {
+        for f in &FILES[1..] {
+            assert_eq!(
+                std::fs::read(dirs[0].join(f)).unwrap(),
+                std::fs::read(other.join(f)).unwrap(),
+                "{f} differs in {}",
+                other.display()
+            );
+        }
+        let values = table(other);
+        for (k, (a, b)) in first.iter().zip(&values).enumerate() {
+            assert!(
+                a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()) && a.len() == b.len(),
+                "column {} differs in {}",
+                names[k],
+                other.display()
+            );
+        }
+    }
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::binding::{self, BindError};
 use crate::catalogue::Catalogue;
 use crate::report;
 use crate::scenario::{EstrogenProfile, Scenario, Treatment, DAYS_PER_YEAR};
-use osteosim_engine::{Kernel, Model, SimError};
+use osteosim_engine::{Kernel, Model, SimError, Simulation};
 use serde::{Deserialize, Serialize};
 
 use super::{Context, TrialError, TrialFile, BMD_SITES, MAX_ATTEMPTS, PREDICTOR_COLUMNS};
@@ -217,10 +217,15 @@ fn scenario(
     Ok(s)
 }
 
+/// The scenario bound to the model, integrated with the trial's solver settings.
+fn bound<'a>(ctx: &Context<'a>, s: &Scenario) -> Result<Simulation<'a>, BindError> {
+    Ok(binding::simulation(ctx.model, ctx.kernel, s)?.with_options(ctx.solver))
+}
+
 /// State and observables on day 0: the model's steady state at its reference age carried
 /// forward to the subject's age, untreated.
 fn day_zero(ctx: &Context<'_>, s: &Scenario) -> Result<(Vec<f64>, Vec<f64>), BindError> {
-    let sim = binding::simulation(ctx.model, ctx.kernel, s)?;
+    let sim = bound(ctx, s)?;
     let t0 = match ctx.model.parameter_index("steady_state_age_years") {
         Some(i) => (-(s.subject.age_years - sim.parameters()[i]) * DAYS_PER_YEAR).min(0.0),
         None => 0.0,
@@ -431,7 +436,7 @@ pub(crate) fn run_chunk(
         let mut arms = Vec::with_capacity(trial.arms.len());
         for (a, arm) in trial.arms.iter().enumerate() {
             let s = scenario(ctx, &drawn, &arm.treatments)?;
-            let sim = binding::simulation(ctx.model, ctx.kernel, &s)
+            let sim = bound(ctx, &s)
                 .and_then(|sim| {
                     Ok(sim
                         .with_time_span(0.0, trial.simulation.duration_days)?
