@@ -465,6 +465,26 @@ impl<'a> Simulation<'a> {
             });
         }
         events.sort_by(|a, b| a.time.total_cmp(&b.time));
+        let mut atol = self.atol();
+        if let Some(fraction) = self.options.dose_tolerance_fraction {
+            for e in &events {
+                if let EventKind::Bolus { state, amount } = e.kind {
+                    atol[state] = atol[state].max(fraction * amount);
+                }
+            }
+            // An infusion's whole amount.
+            for (input, d) in &self.doses {
+                let inp = &self.model.inputs[*input];
+                if d.duration > 0.0 && d.time >= self.t0 && d.time <= self.t_end {
+                    let f = match &inp.bioavailability {
+                        Some(e) => self.evaluate(e, d.time)?,
+                        None => 1.0,
+                    };
+                    let amount = d.amount * inp.factor_to_state * f;
+                    atol[inp.state] = atol[inp.state].max(fraction * amount);
+                }
+            }
+        }
         Ok(Problem {
             t0: self.t0,
             t_end: self.t_end,
@@ -472,7 +492,7 @@ impl<'a> Simulation<'a> {
             parameters: self.parameters.clone(),
             output_times: self.outputs(),
             events,
-            atol: self.atol(),
+            atol,
             options: self.options,
         })
     }

@@ -109,6 +109,87 @@ fn two_compartment_repeated_bolus_matches_closed_form() {
     }
 }
 
+/// Issue 17: the population settings (restart step estimated after each dose, steps that may
+/// grow tenfold) keep the closed form of repeated doses as well as the fixed restart does at
+/// the same tolerance, in fewer steps; a growth bound below 1 is refused.
+#[test]
+fn population_settings_keep_repeated_doses_exact_in_fewer_steps() {
+    let (model, kernel) = load("pk2");
+    let doses: Vec<f64> = (0..7).map(|d| d as f64 * 1.5).collect();
+    let run = |options: SolverOptions| {
+        let mut sim = Simulation::new(&model, &kernel)
+            .with_time_span(0.0, 14.0)
+            .and_then(|s| s.with_output_every(0.1))
+            .map(|s| s.with_options(options))
+            .expect("settings");
+        for t in &doses {
+            sim = sim
+                .with_dose(Dose {
+                    input: "iv".into(),
+                    time: *t,
+                    amount: 1000.0,
+                    duration: 0.0,
+                })
+                .expect("dose");
+        }
+        let traj = sim.run().expect("pk2 runs");
+        let worst = traj
+            .times
+            .iter()
+            .zip(&traj.observables)
+            .map(|(t, obs)| {
+                let given: Vec<(f64, f64)> = doses
+                    .iter()
+                    .filter(|td| *td < t)
+                    .map(|td| (*td, 1.0))
+                    .collect();
+                let want = two_compartment(*t, &given);
+                if want == 0.0 {
+                    obs[0].abs()
+                } else {
+                    rel_err(obs[0], want)
+                }
+            })
+            .fold(0.0_f64, f64::max);
+        (worst, traj.stats)
+    };
+    let options = SolverOptions {
+        rtol: 1e-6,
+        atol: 1e-9,
+        ..SolverOptions::default()
+    };
+    let (fixed_error, fixed) = run(options);
+    let (population_error, population) = run(SolverOptions {
+        atol: 1e-9,
+        ..SolverOptions::for_populations(1e-6)
+    });
+    assert_eq!(population.restarts, doses.len());
+    assert!(fixed_error < 1e-4, "fixed restart: {fixed_error}");
+    assert!(
+        population_error < 1e-4,
+        "population settings: {population_error}"
+    );
+    assert!(
+        population.steps < fixed.steps,
+        "population settings took {} steps, the fixed restart {}",
+        population.steps,
+        fixed.steps
+    );
+    let refused = Simulation::new(&model, &kernel)
+        .with_time_span(0.0, 1.0)
+        .map(|s| {
+            s.with_options(SolverOptions {
+                max_step_growth: Some(0.5),
+                ..SolverOptions::default()
+            })
+        })
+        .and_then(|s| s.run());
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("step growth")),
+        "a growth bound below 1 must be refused"
+    );
+}
+
 #[test]
 fn zero_order_infusion_and_oral_bioavailability_match_closed_form() {
     let (model, kernel) = load("infusion");

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use osteosim_model::builtin;
-use osteosim_model::virtual_trial::{self, Finished, TrialError, TrialOptions, WORK_DIR};
+use osteosim_model::virtual_trial::{self, Finished, Numerics, TrialError, TrialOptions, WORK_DIR};
 use osteosim_trial::store::{scan_column, Layout};
 
 const FILES: [&str; 5] = [
@@ -328,18 +328,30 @@ fn arms_csv_agrees_with_the_subjects_table() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// `[simulation] relative_tolerance` reaches every subject: the outputs move (the solver took
-/// other steps), but only within what the looser tolerance allows.
+/// `[simulation] relative_tolerance` reaches every subject, and without it a trial runs at its
+/// own looser default with the population settings (issue 17): the outputs move (the solver
+/// took other steps), but only within what the looser tolerance allows.
 #[test]
 fn the_trials_relative_tolerance_reaches_the_subjects() {
-    let (tight, loose) = (dir("rtol-tight"), dir("rtol-loose"));
-    run(TRIAL, &tight, &threads(2)).unwrap();
+    let (tight, loose, reference) = (dir("rtol-tight"), dir("rtol-loose"), dir("rtol-ref"));
     let text = TRIAL.replace(
         "output_every_days = 91.25\n",
-        "output_every_days = 91.25\nrelative_tolerance = 1e-4\n",
+        "output_every_days = 91.25\nrelative_tolerance = 1e-6\n",
     );
-    run(&text, &loose, &threads(2)).unwrap();
-    let (a, b) = (summary(&tight), summary(&loose));
+    run(&text, &tight, &threads(2)).unwrap();
+    run(TRIAL, &loose, &threads(2)).unwrap();
+    // The same file as a single run of each subject would integrate it.
+    let single_run = TrialOptions {
+        numerics: Numerics::SingleRun,
+        ..threads(2)
+    };
+    run(&text, &reference, &single_run).unwrap();
+    let (tight_summary, reference_summary) = (summary(&tight), summary(&reference));
+    assert_ne!(
+        tight_summary["arms"], reference_summary["arms"],
+        "the population settings changed nothing at 1e-6"
+    );
+    let (a, b) = (summary(&reference), summary(&loose));
     let mut largest: f64 = 0.0;
     for arm in 0..2 {
         for site in [
@@ -360,8 +372,73 @@ fn the_trials_relative_tolerance_reaches_the_subjects() {
         largest < 0.01,
         "mean BMD changes differ by {largest} points"
     );
-    let _ = std::fs::remove_dir_all(&tight);
-    let _ = std::fs::remove_dir_all(&loose);
+    for d in [tight, loose, reference] {
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+/// Issue 17: a subject's results do not depend on how the population is cut into chunks
+/// (batches) nor on the thread count: every file but `subjects.parquet` is the same byte for
+/// byte, and `subjects.parquet` holds the same values in the same order.
+#[test]
+fn chunking_and_threads_leave_every_subject_unchanged() {
+    let text = TRIAL.replace("size = 30", "size = 13");
+    let runs = [(None, 2), (Some(5), 1), (Some(13), 2), (Some(1), 2)];
+    let dirs: Vec<PathBuf> = runs
+        .iter()
+        .map(|(chunk, threads)| dir(&format!("chunks-{chunk:?}-{threads}")))
+        .collect();
+    for ((chunk, n), out) in runs.iter().zip(&dirs) {
+        let options = TrialOptions {
+            chunk_size: *chunk,
+            ..threads(*n)
+        };
+        run(&text, out, &options).unwrap();
+    }
+    let names: Vec<String> = osteosim_model::report::column_order(builtin::model())
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let layout = Layout {
+        unit_column: "subject".into(),
+        group_column: "arm".into(),
+        groups: vec![],
+        value_columns: names.clone(),
+    };
+    let table = |out: &Path| {
+        let mut values: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+        for (k, column) in values.iter_mut().enumerate() {
+            scan_column(&out.join("subjects.parquet"), &layout, k, |_, v| {
+                column.push(v)
+            })
+            .unwrap();
+        }
+        values
+    };
+    let first = table(&dirs[0]);
+    assert_eq!(first[0].len(), 13 * 2 * 9, "13 subjects, 2 arms, 9 rows");
+    for other in &dirs[1..] {
+        for f in &FILES[1..] {
+            assert_eq!(
+                std::fs::read(dirs[0].join(f)).unwrap(),
+                std::fs::read(other.join(f)).unwrap(),
+                "{f} differs in {}",
+                other.display()
+            );
+        }
+        let values = table(other);
+        for (k, (a, b)) in first.iter().zip(&values).enumerate() {
+            assert!(
+                a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()) && a.len() == b.len(),
+                "column {} differs in {}",
+                names[k],
+                other.display()
+            );
+        }
+    }
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }
 
 #[test]
@@ -420,4 +497,108 @@ output_every_days = 30.0
     assert!(b["low"]["min"].is_null());
     assert!(low > 0 && low < 40 && middle > 0, "{low} {middle}");
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `[outputs]` keeps chosen columns on a coarser grid: the stored values are those of the full
+/// run, the summary and events are the full run's (they are computed on the simulation grid),
+/// and one and two threads still write the same bytes.
+#[test]
+fn lean_outputs_keep_the_full_runs_values_and_summary() {
+    let text = TRIAL.replace("size = 30", "size = 12");
+    let lean_text = format!(
+        "{text}\n[outputs]\ncolumns = [\"ctx_ng_ml\", \"bmd_femoral_neck_g_cm2\"]\nevery_days = 365.0\n"
+    );
+    let (full, lean, lean2) = (dir("full"), dir("lean"), dir("lean2"));
+    run(&text, &full, &threads(2)).unwrap();
+    run(&lean_text, &lean, &threads(1)).unwrap();
+    run(&lean_text, &lean2, &threads(2)).unwrap();
+    assert_same_files(&lean, &lean2);
+    // The summary differs only in the trial file's fingerprint.
+    let (mut a, mut b) = (summary(&full), summary(&lean));
+    assert_ne!(a["trial"], b["trial"]);
+    a["trial"] = serde_json::Value::Null;
+    b["trial"] = serde_json::Value::Null;
+    assert_eq!(a, b, "the summary depends on what is stored");
+    for f in ["events.csv", "population.csv"] {
+        assert_eq!(
+            std::fs::read(full.join(f)).unwrap(),
+            std::fs::read(lean.join(f)).unwrap(),
+            "{f} depends on what is stored"
+        );
+    }
+    let names: Vec<String> = osteosim_model::report::column_order(builtin::model())
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    let full_layout = Layout {
+        unit_column: "subject".into(),
+        group_column: "arm".into(),
+        groups: vec![],
+        value_columns: names.clone(),
+    };
+    // Stored in the model's column order, whatever order the file lists them in.
+    let lean_layout = Layout {
+        value_columns: vec![
+            "day".into(),
+            "bmd_femoral_neck_g_cm2".into(),
+            "ctx_ng_ml".into(),
+        ],
+        ..full_layout.clone()
+    };
+    assert!(
+        names.iter().position(|c| c == "bmd_femoral_neck_g_cm2")
+            < names.iter().position(|c| c == "ctx_ng_ml")
+    );
+    let column = |path: &Path, layout: &Layout, k: usize| {
+        let mut v = Vec::new();
+        scan_column(path, layout, k, |_, x| v.push(x)).unwrap();
+        v
+    };
+    // Full grid: 9 rows per subject and arm (days 0 to 730 every 91.25); kept: rows 0, 4
+    // and 8 (days 0, 365 and 730).
+    let kept = |v: Vec<f64>| -> Vec<f64> {
+        v.into_iter()
+            .enumerate()
+            .filter(|(r, _)| matches!(r % 9, 0 | 4 | 8))
+            .map(|(_, x)| x)
+            .collect()
+    };
+    let (fp, lp) = (full.join("subjects.parquet"), lean.join("subjects.parquet"));
+    for (lean_k, name) in lean_layout.value_columns.iter().enumerate() {
+        let full_k = names.iter().position(|c| c == name).unwrap();
+        assert_eq!(
+            kept(column(&fp, &full_layout, full_k)),
+            column(&lp, &lean_layout, lean_k),
+            "{name}"
+        );
+    }
+    assert_eq!(column(&lp, &lean_layout, 0)[..3], [0.0, 365.0, 730.0]);
+    let csv = std::fs::read_to_string(lean.join("arms.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 3 * 2, "{csv}");
+    let full_csv = std::fs::read_to_string(full.join("arms.csv")).unwrap();
+    for line in csv.lines().skip(1) {
+        assert!(full_csv.lines().any(|l| l == line), "{line}");
+    }
+    for d in [full, lean, lean2] {
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+#[test]
+fn lean_outputs_are_checked() {
+    let cases = [
+        ("columns = [\"bmd_femoral_nek_g_cm2\"]", "did you mean"),
+        ("columns = [\"day\"]", "always kept"),
+        ("columns = [\"ctx_ng_ml\", \"ctx_ng_ml\"]", "duplicate"),
+        ("every_days = 100.0", "whole multiple"),
+        ("rows = 3", "rows"),
+    ];
+    for (line, expected) in cases {
+        let text = format!("{TRIAL}\n[outputs]\n{line}\n");
+        let e = run(&text, &dir("lean-bad"), &threads(1))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{line}: {e}");
+        assert!(e.contains("outputs."), "{line}: {e}");
+    }
 }

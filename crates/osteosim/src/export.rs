@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use osteosim_engine::output::write_all_or_nothing;
 use osteosim_engine::solve::integrate;
-use osteosim_engine::{sbml, SimError, Simulation};
+use osteosim_engine::{sbml, SimError, Simulation, SolverOptions};
 use osteosim_model::scenario::Scenario;
 use osteosim_model::{simulation, BindError};
 
@@ -219,13 +219,26 @@ pub fn states(
     ))
 }
 
+/// `sim` integrated as a virtual trial integrates its subjects, when `trial_settings`.
+fn with_settings(sim: Simulation<'_>, trial_settings: bool) -> Simulation<'_> {
+    if trial_settings {
+        // A trial's default tolerance; --rtol still overrides it.
+        let rtol = osteosim_model::virtual_trial::DEFAULT_RELATIVE_TOLERANCE;
+        sim.with_options(SolverOptions::for_populations(rtol))
+    } else {
+        sim
+    }
+}
+
 /// `osteosim bench`: `runs` runs of one scenario in this process. Prints JSON with the
 /// per-run wall time of the whole run (binding, steady state, integration) and of the
-/// integration alone.
+/// integration alone. With `trial_settings`, every run is integrated as a virtual trial
+/// integrates its subjects.
 pub fn bench(
     scenario_path: Option<&Path>,
     model_dir: Option<&Path>,
     runs: usize,
+    trial_settings: bool,
     tol: Tolerances,
 ) -> Result<(), Failure> {
     tol.check()?;
@@ -236,13 +249,14 @@ pub fn bench(
     if bound.loaded.is_interpreted() {
         note("the model differs from the built-in one: timing the tape interpreter");
     }
+    let settings = |sim| with_settings(sim, trial_settings);
     // Warm-up, and the integration problem reused for the integration-only figure.
-    let sim = bound.simulation()?;
+    let sim = settings(bound.simulation()?);
     let first = bound.states(&sim, tol)?;
     let mut whole = Vec::with_capacity(runs);
     for _ in 0..runs {
         let started = Instant::now();
-        let sim = bound.simulation()?;
+        let sim = settings(bound.simulation()?);
         let run = bound.states(&sim, tol)?;
         whole.push(started.elapsed().as_secs_f64());
         std::hint::black_box(run.states.last().map(|y| y.len()));
@@ -281,6 +295,7 @@ pub fn bench(
         "runs": runs,
         "rtol": tol.rtol.unwrap_or(options.rtol),
         "atol_scale": tol.atol_scale.unwrap_or(1.0),
+        "trial_settings": trial_settings,
         "output_times": first.times.len(),
         "steps": first.steps,
         "rhs_evaluations": first.rhs,

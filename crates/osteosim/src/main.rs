@@ -121,6 +121,11 @@ enum Command {
         /// Number of timed runs.
         #[arg(long, default_value_t = 20)]
         runs: usize,
+        /// Integrate as a virtual trial integrates its subjects (relative tolerance 1e-4
+        /// unless --rtol, restart step estimated after each dose, steps growing up to
+        /// tenfold, dosed states to 1e-4 of a dose).
+        #[arg(long)]
+        trial_settings: bool,
         #[command(flatten)]
         tolerances: ToleranceArgs,
     },
@@ -231,11 +236,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             scenario,
             model,
             runs,
+            trial_settings,
             tolerances,
         } => export::bench(
             scenario.as_deref(),
             model.as_deref(),
             runs,
+            trial_settings,
             tolerances.into(),
         ),
     }

@@ -19,6 +19,7 @@ pub fn trial(file: &Path, out: &Path, resume: bool, threads: Option<usize>) -> R
         resume,
         stop_after_chunks: None,
         progress: true,
+        ..TrialOptions::default()
     };
     let finished = virtual_trial::run(
         builtin::model(),

@@ -27,6 +27,10 @@
 //! [simulation]                     # as in a scenario
 //! duration_days = 1095.0
 //! output_every_days = 30.0
+//!
+//! [outputs]                        # optional: what subjects.parquet and arms.csv keep
+//! columns = ["bmd_femoral_neck_g_cm2", "ctx_ng_ml"]   # default: every time-series column
+//! every_days = 360.0               # a whole multiple of output_every_days; default: the same
 //! ```
 //!
 //! Errors are [`ScenarioError`]s (`FILE:LINE: `KEY`: MESSAGE`, with a did-you-mean), so a
@@ -144,6 +148,25 @@ pub struct TrialFile {
     pub population: Population,
     pub arms: Vec<Arm>,
     pub simulation: SimulationSettings,
+    pub outputs: Stored,
+}
+
+/// `[outputs]`: which time-series columns and rows `subjects.parquet` and `arms.csv` keep.
+/// Subjects are simulated, and their events, BMD changes and biomarkers computed, on the
+/// whole `[simulation]` grid whatever is stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stored {
+    /// The columns kept besides `day`, as written; `None` keeps every column.
+    pub columns: Option<Vec<String>>,
+    /// Keep every `stride`-th output time from day 0 and the last day (1 keeps all).
+    pub stride: usize,
+}
+
+impl Stored {
+    /// Whether the `k`-th of `n` output times is kept.
+    pub fn keeps_row(&self, k: usize, n: usize) -> bool {
+        k % self.stride.max(1) == 0 || k + 1 == n
+    }
 }
 
 /// What the model offers to check names against.
@@ -225,7 +248,7 @@ impl TrialFile {
         names: &Names<'_>,
     ) -> Result<TrialFile, ScenarioError> {
         read_document(text, file, |root| {
-            root.check_keys(&["population", "arm", "simulation"])?;
+            root.check_keys(&["population", "arm", "simulation", "outputs"])?;
             let population = match root.sub_table("population")? {
                 Some(p) => parse_population(&p, names)?,
                 None => {
@@ -234,10 +257,18 @@ impl TrialFile {
             };
             let simulation = embedded_simulation(root)?;
             let arms = parse_arms(root, &population, &simulation, names.catalogue)?;
+            let outputs = match root.sub_table("outputs")? {
+                Some(o) => parse_outputs(&o, &simulation, names)?,
+                None => Stored {
+                    columns: None,
+                    stride: 1,
+                },
+            };
             Ok(TrialFile {
                 population,
                 arms,
                 simulation,
+                outputs,
             })
         })
     }
@@ -400,6 +431,87 @@ fn parse_population(p: &Section<'_, '_, '_>, names: &Names<'_>) -> Res<Populatio
         inclusion,
         baseline,
     })
+}
+
+fn parse_outputs(
+    o: &Section<'_, '_, '_>,
+    simulation: &SimulationSettings,
+    names: &Names<'_>,
+) -> Res<Stored> {
+    o.check_keys(&["columns", "every_days"])?;
+    let mut columns = None;
+    if let Some(value) = o.get("columns") {
+        let DeValue::Array(items) = value.get_ref() else {
+            return Err(o.value_err(
+                "columns",
+                value,
+                format!(
+                    "expected an array of time-series column names, found {}",
+                    type_name(value.get_ref())
+                ),
+            ));
+        };
+        let mut kept: Vec<String> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("{}[{i}]", o.key("columns"));
+            let DeValue::String(name) = item.get_ref() else {
+                return Err(o.ctx().err(
+                    Some(&item.span()),
+                    &key,
+                    format!(
+                        "expected a column name, found {}",
+                        type_name(item.get_ref())
+                    ),
+                ));
+            };
+            let name = name.as_ref();
+            let known = names.columns.iter().copied().filter(|c| *c != "day");
+            if name == "day" {
+                return Err(o.ctx().err(
+                    Some(&item.span()),
+                    &key,
+                    "`day` is always kept; list the other columns",
+                ));
+            }
+            if !known.clone().any(|c| c == name) {
+                return Err(o.ctx().err(
+                    Some(&item.span()),
+                    &key,
+                    format!(
+                        "unknown time-series column \"{name}\"{}",
+                        did_you_mean(name, known)
+                    ),
+                ));
+            }
+            if kept.iter().any(|k| k == name) {
+                return Err(o.ctx().err(
+                    Some(&item.span()),
+                    &key,
+                    format!("duplicate column \"{name}\""),
+                ));
+            }
+            kept.push(name.to_string());
+        }
+        columns = Some(kept);
+    }
+    let stride = match o.positive("every_days")? {
+        None => 1,
+        Some(every) => {
+            let ratio = every / simulation.output_every_days;
+            let whole = ratio.round();
+            if whole < 1.0 || (ratio - whole).abs() > 1e-9 * whole {
+                return Err(o.err(
+                    "every_days",
+                    format!(
+                        "must be a whole multiple of [simulation] output_every_days ({})",
+                        simulation.output_every_days
+                    ),
+                ));
+            }
+            whole as usize
+        }
+    };
+    Ok(Stored { columns, stride })
 }
 
 fn parse_arms(

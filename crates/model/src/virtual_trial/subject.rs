@@ -8,7 +8,7 @@ use crate::binding::{self, BindError};
 use crate::catalogue::Catalogue;
 use crate::report;
 use crate::scenario::{EstrogenProfile, Scenario, Treatment, DAYS_PER_YEAR};
-use osteosim_engine::{Kernel, Model, SimError};
+use osteosim_engine::{Kernel, Model, SimError, Simulation};
 use serde::{Deserialize, Serialize};
 
 use super::{Context, TrialError, TrialFile, BMD_SITES, MAX_ATTEMPTS, PREDICTOR_COLUMNS};
@@ -217,10 +217,15 @@ fn scenario(
     Ok(s)
 }
 
+/// The scenario bound to the model, integrated with the trial's solver settings.
+fn bound<'a>(ctx: &Context<'a>, s: &Scenario) -> Result<Simulation<'a>, BindError> {
+    Ok(binding::simulation(ctx.model, ctx.kernel, s)?.with_options(ctx.solver))
+}
+
 /// State and observables on day 0: the model's steady state at its reference age carried
 /// forward to the subject's age, untreated.
 fn day_zero(ctx: &Context<'_>, s: &Scenario) -> Result<(Vec<f64>, Vec<f64>), BindError> {
-    let sim = binding::simulation(ctx.model, ctx.kernel, s)?;
+    let sim = bound(ctx, s)?;
     let t0 = match ctx.model.parameter_index("steady_state_age_years") {
         Some(i) => (-(s.subject.age_years - sim.parameters()[i]) * DAYS_PER_YEAR).min(0.0),
         None => 0.0,
@@ -370,6 +375,20 @@ fn arm_record(
     }
 }
 
+/// The rows and columns of one subject's table that `subjects.parquet` keeps.
+fn stored_rows(ctx: &Context<'_>, rows: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    let outputs = &ctx.trial.outputs;
+    if outputs.stride <= 1 && ctx.stored.len() == ctx.columns.len() {
+        return rows;
+    }
+    let n = rows.len();
+    rows.into_iter()
+        .enumerate()
+        .filter(|(k, _)| outputs.keeps_row(*k, n))
+        .map(|(_, r)| ctx.stored.iter().map(|&c| r[c]).collect())
+        .collect()
+}
+
 /// Simulate units `units` and commit them as the part file `part`.
 pub(crate) fn run_chunk(
     ctx: &Context<'_>,
@@ -417,7 +436,7 @@ pub(crate) fn run_chunk(
         let mut arms = Vec::with_capacity(trial.arms.len());
         for (a, arm) in trial.arms.iter().enumerate() {
             let s = scenario(ctx, &drawn, &arm.treatments)?;
-            let sim = binding::simulation(ctx.model, ctx.kernel, &s)
+            let sim = bound(ctx, &s)
                 .and_then(|sim| {
                     Ok(sim
                         .with_time_span(0.0, trial.simulation.duration_days)?
@@ -429,7 +448,7 @@ pub(crate) fn run_chunk(
                 .map_err(|e| bind_error(ctx, i, &arm.name, BindError::Simulation(e)))?;
             let table = report::table(ctx.model, &traj);
             arms.push(arm_record(ctx, &table.rows, &uniforms, measured_day));
-            tables.push((i, a, table.rows));
+            tables.push((i, a, stored_rows(ctx, table.rows)));
         }
         records.push(SubjectRecord {
             subject: i,
