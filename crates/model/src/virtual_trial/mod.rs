@@ -226,6 +226,11 @@ pub(crate) struct Context<'a> {
     pub stored: Vec<usize>,
     pub layout: Layout,
     pub solver: SolverOptions,
+    /// Settings a subject's run is retried with when it fails under `solver` (the population
+    /// settings' larger steps can take the integrator where a single run's would not go):
+    /// single-run numerics at a single run's tolerance (or the file's, when tighter). None when
+    /// `solver` already is that.
+    pub fallback: Option<SolverOptions>,
 }
 
 impl Context<'_> {
@@ -275,14 +280,23 @@ pub fn run(
         value_columns: stored.iter().map(|&k| columns[k].0.clone()).collect(),
     };
     let rtol = trial.simulation.relative_tolerance;
-    let solver = match options.numerics {
+    let single_run = |rtol: f64| SolverOptions {
+        rtol,
+        ..SolverOptions::default()
+    };
+    let (solver, fallback) = match options.numerics {
         Numerics::Population => {
-            SolverOptions::for_populations(rtol.unwrap_or(DEFAULT_RELATIVE_TOLERANCE))
+            let rtol = rtol.unwrap_or(DEFAULT_RELATIVE_TOLERANCE);
+            let tighter = rtol.min(SolverOptions::default().rtol);
+            (
+                SolverOptions::for_populations(rtol),
+                Some(single_run(tighter)),
+            )
         }
-        Numerics::SingleRun => SolverOptions {
-            rtol: rtol.unwrap_or(SolverOptions::default().rtol),
-            ..SolverOptions::default()
-        },
+        Numerics::SingleRun => (
+            single_run(rtol.unwrap_or(SolverOptions::default().rtol)),
+            None,
+        ),
     };
     let ctx = Context {
         model,
@@ -295,6 +309,7 @@ pub fn run(
         nominal,
         stored,
         layout,
+        fallback,
     };
     let plan = Plan {
         units: ctx.trial.population.size,

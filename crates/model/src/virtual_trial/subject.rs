@@ -8,7 +8,7 @@ use crate::binding::{self, BindError};
 use crate::catalogue::Catalogue;
 use crate::report;
 use crate::scenario::{EstrogenProfile, Scenario, Treatment, DAYS_PER_YEAR};
-use osteosim_engine::{Kernel, Model, SimError, Simulation};
+use osteosim_engine::{Kernel, Model, SimError, Simulation, SolverOptions, Trajectory};
 use serde::{Deserialize, Serialize};
 
 use super::{Context, TrialError, TrialFile, BMD_SITES, MAX_ATTEMPTS, PREDICTOR_COLUMNS};
@@ -217,24 +217,37 @@ fn scenario(
     Ok(s)
 }
 
-/// The scenario bound to the model, integrated with the trial's solver settings.
-fn bound<'a>(ctx: &Context<'a>, s: &Scenario) -> Result<Simulation<'a>, BindError> {
-    Ok(binding::simulation(ctx.model, ctx.kernel, s)?.with_options(ctx.solver))
+/// Runs the scenario bound to the model, set up by `setup`, with the trial's solver settings;
+/// when the integrator cannot proceed, once more with the fallback settings
+/// ([`Context::fallback`]). Which settings a subject needed depends only on the subject, so
+/// results stay independent of chunking and threads.
+fn integrate(
+    ctx: &Context<'_>,
+    s: &Scenario,
+    setup: impl Fn(Simulation<'_>) -> Result<Simulation<'_>, BindError>,
+) -> Result<Trajectory, BindError> {
+    let attempt = |options: SolverOptions| -> Result<Trajectory, BindError> {
+        let sim = binding::simulation(ctx.model, ctx.kernel, s)?.with_options(options);
+        Ok(setup(sim)?.run()?)
+    };
+    match (attempt(ctx.solver), ctx.fallback) {
+        (Err(BindError::Simulation(_)), Some(fallback)) => attempt(fallback),
+        (result, _) => result,
+    }
 }
 
 /// State and observables on day 0: the model's steady state at its reference age carried
 /// forward to the subject's age, untreated.
 fn day_zero(ctx: &Context<'_>, s: &Scenario) -> Result<(Vec<f64>, Vec<f64>), BindError> {
-    let sim = bound(ctx, s)?;
+    let sim = binding::simulation(ctx.model, ctx.kernel, s)?;
     let t0 = match ctx.model.parameter_index("steady_state_age_years") {
         Some(i) => (-(s.subject.age_years - sim.parameters()[i]) * DAYS_PER_YEAR).min(0.0),
         None => 0.0,
     };
     if t0 < 0.0 {
-        let traj = sim
-            .with_time_span(t0, 0.0)?
-            .with_output_times(vec![0.0])?
-            .run()?;
+        let traj = integrate(ctx, s, |sim| {
+            Ok(sim.with_time_span(t0, 0.0)?.with_output_times(vec![0.0])?)
+        })?;
         match (
             traj.states.into_iter().last(),
             traj.observables.into_iter().last(),
@@ -436,16 +449,12 @@ pub(crate) fn run_chunk(
         let mut arms = Vec::with_capacity(trial.arms.len());
         for (a, arm) in trial.arms.iter().enumerate() {
             let s = scenario(ctx, &drawn, &arm.treatments)?;
-            let sim = bound(ctx, &s)
-                .and_then(|sim| {
-                    Ok(sim
-                        .with_time_span(0.0, trial.simulation.duration_days)?
-                        .with_initial_state(y0.clone())?)
-                })
-                .map_err(|e| bind_error(ctx, i, &arm.name, e))?;
-            let traj = sim
-                .run()
-                .map_err(|e| bind_error(ctx, i, &arm.name, BindError::Simulation(e)))?;
+            let traj = integrate(ctx, &s, |sim| {
+                Ok(sim
+                    .with_time_span(0.0, trial.simulation.duration_days)?
+                    .with_initial_state(y0.clone())?)
+            })
+            .map_err(|e| bind_error(ctx, i, &arm.name, e))?;
             let table = report::table(ctx.model, &traj);
             arms.push(arm_record(ctx, &table.rows, &uniforms, measured_day));
             tables.push((i, a, stored_rows(ctx, table.rows)));
