@@ -9,6 +9,7 @@ mod drugs;
 mod export;
 mod failure;
 mod models;
+mod pages;
 mod params;
 mod run;
 mod trial;
@@ -33,7 +34,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Simulate one subject and write DIR/timeseries.csv and DIR/summary.json.
+    /// Simulate one subject and write DIR/timeseries.csv, DIR/summary.json and DIR/report.html.
     ///
     /// Without a scenario file, runs the built-in default: a 45-year-old woman, natural
     /// menopause at 51, 30 years. Outputs are written whole or not at all.
@@ -44,7 +45,7 @@ enum Command {
         /// Model directory (model.toml and its layer files) instead of the built-in model.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
-        /// Directory for timeseries.csv and summary.json (created if missing).
+        /// Directory for timeseries.csv, summary.json and report.html (created if missing).
         #[arg(long, value_name = "DIR", default_value = "out")]
         out: PathBuf,
     },

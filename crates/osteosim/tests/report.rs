@@ -1,0 +1,245 @@
+//! `report.html` of `osteosim run`: one self-contained file whose plots draw exactly the
+//! numbers of `timeseries.csv`, with units, T-score bands and dose marks (issue 18).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_osteosim");
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "osteosim-report-{}-{nanos}-{name}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+const SCENARIO: &str = r#"
+[subject]
+species = "human"
+sex = "female"
+age_years = 62.0
+
+[estrogen]
+profile = "ovariectomy"
+ovariectomy_day = 0.0
+
+[[treatment]]
+drug = "denosumab"
+dose_mg = 60.0
+route = "subcutaneous"
+start_day = 0.0
+every_days = 182.0
+stop_day = 1095.0
+
+[simulation]
+duration_days = 1825.0
+output_every_days = 15.0
+"#;
+
+fn run(dir: &Path, scenario: &str) -> (String, String) {
+    let file = dir.join("scenario.toml");
+    fs::write(&file, scenario).expect("write scenario");
+    let out = dir.join("out");
+    let r = Command::new(BIN)
+        .args(["run"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run osteosim");
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(String::from_utf8_lossy(&r.stdout).contains("report.html"));
+    (
+        fs::read_to_string(out.join("report.html")).expect("report.html"),
+        fs::read_to_string(out.join("timeseries.csv")).expect("timeseries.csv"),
+    )
+}
+
+/// Equal, or apart by the last bit that a best-effort JSON reader may round.
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 2.0 * f64::EPSILON * a.abs().max(b.abs())
+}
+
+fn plots(data: &Value) -> &Vec<Value> {
+    data["plots"].as_array().expect("plots")
+}
+
+fn plot<'a>(data: &'a Value, title: &str) -> &'a Value {
+    plots(data)
+        .iter()
+        .find(|p| p["title"] == title)
+        .unwrap_or_else(|| panic!("no plot `{title}`"))
+}
+
+#[test]
+fn the_run_report_draws_exactly_the_numbers_of_timeseries_csv() {
+    let dir = TempDir::new("csv");
+    let (html, csv) = run(&dir.0, SCENARIO);
+    let data = osteosim_report::embedded_data(&html).expect("the report embeds its data");
+
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().expect("number")).collect())
+        .collect();
+    let columns = data["datasets"]["run"]["columns"]
+        .as_array()
+        .expect("the run's dataset");
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, header, "every column of the CSV, in its order");
+    for (k, c) in columns.iter().enumerate() {
+        let values = c["values"].as_array().expect("values");
+        assert_eq!(values.len(), rows.len(), "{}", header[k]);
+        for (i, v) in values.iter().enumerate() {
+            let expected = rows[i][k];
+            match v.as_f64() {
+                Some(x) => assert!(
+                    same(x, expected),
+                    "{} row {i}: report {x}, CSV {expected}",
+                    header[k]
+                ),
+                None => assert!(
+                    !expected.is_finite(),
+                    "{} row {i}: gap for {expected}",
+                    header[k]
+                ),
+            }
+        }
+    }
+
+    // Units come from the model's observables.
+    let unit = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["unit"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(unit("day").as_deref(), Some("d"));
+    assert_eq!(unit("estradiol_pg_ml").as_deref(), Some("pg/mL"));
+    assert_eq!(unit("ctx_ng_ml").as_deref(), Some("ng/mL"));
+    assert_eq!(unit("bmd_total_hip_g_cm2").as_deref(), Some("g/cm^2"));
+
+    // Every column but `day` is drawn, once, against `day`.
+    let mut drawn: Vec<String> = Vec::new();
+    for p in plots(&data) {
+        assert!(
+            !p["x"]["unit"].as_str().unwrap_or("").is_empty(),
+            "{}",
+            p["title"]
+        );
+        for s in p["series"].as_array().expect("series") {
+            assert_eq!(s["x"]["column"], "day");
+            assert_eq!(s["y"]["dataset"], "run");
+            drawn.push(s["y"]["column"].as_str().expect("column").to_string());
+        }
+    }
+    let mut expected: Vec<String> = header[1..].iter().map(|s| s.to_string()).collect();
+    drawn.sort();
+    expected.sort();
+    assert_eq!(drawn, expected);
+
+    // The themed plots hold their columns, with units on the axes.
+    let bmd = plot(&data, "Areal BMD by site");
+    assert_eq!(bmd["y"]["unit"], "g/cm^2");
+    assert_eq!(bmd["series"].as_array().map(Vec::len), Some(3));
+    let markers = plot(&data, "CTX and P1NP");
+    let labels: Vec<&str> = markers["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["ctx_ng_ml", "p1np_ng_ml"]);
+    // WHO T-score bands: normal above -1, osteopenia down to -2.5, osteoporosis below.
+    let t = plot(&data, "T-scores");
+    let bands = t["bands"].as_array().expect("bands");
+    assert_eq!(bands.len(), 3);
+    assert_eq!(
+        (bands[0]["from"].as_f64(), bands[0]["to"].as_f64()),
+        (Some(-1.0), None)
+    );
+    assert_eq!(
+        (bands[1]["from"].as_f64(), bands[1]["to"].as_f64()),
+        (Some(-2.5), Some(-1.0))
+    );
+    assert_eq!(
+        (bands[2]["from"].as_f64(), bands[2]["to"].as_f64()),
+        (None, Some(-2.5))
+    );
+    // Denosumab every 182 days until day 1095: doses on days 0, 182, ..., 1092, marked on
+    // each of its plots (one per unit).
+    let dmab: Vec<&Value> = plots(&data)
+        .iter()
+        .filter(|p| {
+            p["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("denosumab"))
+        })
+        .collect();
+    assert!(!dmab.is_empty());
+    for d in &dmab {
+        let marks: Vec<f64> = d["marks"]
+            .as_array()
+            .expect("marks")
+            .iter()
+            .map(|m| m["at"].as_f64().unwrap())
+            .collect();
+        assert_eq!(marks, [0.0, 182.0, 364.0, 546.0, 728.0, 910.0, 1092.0]);
+    }
+    assert!(dmab.iter().any(|d| d["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["y"]["column"] == "denosumab_ug_ml")));
+
+    // The scenario as run and the solver's statistics are in the page.
+    assert!(html.contains("The scenario as run"));
+    assert!(html.contains("profile = &quot;ovariectomy&quot;"));
+    assert!(html.contains("rhs_evaluations"));
+    // Self-contained: nothing loaded from elsewhere.
+    assert!(!html.contains(" src=\""));
+    assert!(!html.contains("<link"));
+}
+
+#[test]
+fn a_run_without_treatment_says_so_and_has_no_dose_marks() {
+    let dir = TempDir::new("untreated");
+    let (html, _) = run(
+        &dir.0,
+        "[subject]\nspecies = \"human\"\nsex = \"female\"\nage_years = 49.0\n\
+         [simulation]\nduration_days = 730.0\noutput_every_days = 30.0\n",
+    );
+    assert!(html.contains("No treatment in this scenario."));
+    let data = osteosim_report::embedded_data(&html).expect("data");
+    assert!(plots(&data)
+        .iter()
+        .all(|p| p["marks"].as_array().is_some_and(Vec::is_empty)));
+}
