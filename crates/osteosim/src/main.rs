@@ -69,7 +69,8 @@ enum Command {
         model: Option<PathBuf>,
     },
     /// Run the validation suite: every published target against the built-in model (or an
-    /// edited one). Prints target, model value, band and verdict, and writes DIR/validation.md.
+    /// edited one). Prints target, model value, band and verdict, and writes DIR/validation.md
+    /// and DIR/report.html.
     Validate {
         /// Only this target (e.g. B1).
         #[arg(value_name = "TARGET")]
@@ -77,7 +78,7 @@ enum Command {
         /// Model directory instead of the built-in model.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
-        /// Directory for validation.md (created if missing).
+        /// Directory for validation.md and report.html (created if missing).
         #[arg(long, value_name = "DIR", default_value = "out")]
         out: PathBuf,
     },

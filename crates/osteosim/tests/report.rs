@@ -243,3 +243,70 @@ fn a_run_without_treatment_says_so_and_has_no_dose_marks() {
         .iter()
         .all(|p| p["marks"].as_array().is_some_and(Vec::is_empty)));
 }
+
+#[test]
+fn the_validation_report_shows_each_target_against_its_band_and_the_time_course() {
+    let dir = TempDir::new("validate");
+    let out = dir.0.join("out");
+    let r = Command::new(BIN)
+        .args(["validate", "T1", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run osteosim validate");
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let html = fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(out.join("validation.md").is_file());
+    assert!(html.contains("Denosumab, total hip (FREEDOM)"));
+    assert!(
+        html.contains("<td class=\"good\">pass</td>"),
+        "the verdict, toned"
+    );
+    let data = osteosim_report::embedded_data(&html).expect("data");
+    // At a glance: every band of T1 is a point inside [0, 1], its position in the band.
+    let glance = &plots(&data)[0];
+    assert_eq!(glance["bands"][0]["from"].as_f64(), Some(0.0));
+    assert_eq!(glance["bands"][0]["to"].as_f64(), Some(1.0));
+    let inside = &glance["series"][0];
+    assert_eq!(inside["label"], "inside its band");
+    let ys: Vec<f64> = inside["y"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(ys.len(), 6, "three years in each of two arms");
+    assert!(ys.iter().all(|y| (0.0..=1.0).contains(y)), "{ys:?}");
+    // The time course: the model's curve in each arm over the published points (FREEDOM,
+    // Austin 2012: placebo 0.0, -0.7, -1.4 %; denosumab 3.2, 4.4, 5.0 % at 1, 2, 3 years).
+    let course = plot(&data, "T1: change of bmd_total_hip_g_cm2 from day 0");
+    assert_eq!(course["x"]["unit"], "years");
+    assert_eq!(course["y"]["unit"], "%");
+    let series = course["series"].as_array().unwrap();
+    let published: Vec<&Value> = series.iter().filter(|s| s["style"] == "points").collect();
+    assert_eq!(published.len(), 2);
+    let mids = |s: &Value| -> Vec<f64> {
+        s["y"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v.as_f64().unwrap() * 10.0).round() / 10.0)
+            .collect()
+    };
+    assert_eq!(mids(published[0]), [0.0, -0.7, -1.4]);
+    assert_eq!(mids(published[1]), [3.2, 4.4, 5.0]);
+    let model = series
+        .iter()
+        .find(|s| s["label"] == "model, t1_denosumab")
+        .expect("the treated arm's curve");
+    let xs = model["x"]["values"].as_array().unwrap();
+    let ys = model["y"]["values"].as_array().unwrap();
+    assert!(xs.len() > 100, "a curve, not a few points");
+    assert_eq!(ys[0].as_f64(), Some(0.0), "a change from day 0 starts at 0");
+    let at_three = ys.last().and_then(Value::as_f64).unwrap();
+    assert!((3.5..=6.5).contains(&at_three), "{at_three}");
+}

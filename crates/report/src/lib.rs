@@ -183,6 +183,8 @@ impl Tone {
 pub struct Axis {
     pub label: String,
     pub unit: String,
+    /// Ticks at whole numbers only (counts, row numbers).
+    pub whole: bool,
 }
 
 impl Axis {
@@ -190,6 +192,16 @@ impl Axis {
         Axis {
             label: label.to_string(),
             unit: unit.to_string(),
+            whole: false,
+        }
+    }
+
+    /// An axis of whole numbers (rows, counts), without a unit.
+    pub fn counting(label: &str) -> Axis {
+        Axis {
+            label: label.to_string(),
+            unit: String::new(),
+            whole: true,
         }
     }
 
@@ -382,7 +394,7 @@ pub enum Block {
         text: String,
     },
     Table(Table),
-    Plot(Plot),
+    Plot(Box<Plot>),
 }
 
 /// A titled part of the report.
@@ -441,7 +453,7 @@ impl Report {
     pub fn plots(&self) -> impl Iterator<Item = &Plot> {
         self.sections.iter().flat_map(|s| {
             s.blocks.iter().filter_map(|b| match b {
-                Block::Plot(p) => Some(p),
+                Block::Plot(p) => Some(p.as_ref()),
                 _ => None,
             })
         })
@@ -723,7 +735,7 @@ mod tests {
             ),
         );
         let mut s = Section::new("Values </script>");
-        s.push(Block::Plot(
+        s.push(Block::Plot(Box::new(
             Plot::new("y over t", Axis::new("time", "d"), Axis::new("y", "ng/mL"))
                 .with_series(Series::new(
                     "y",
@@ -731,7 +743,7 @@ mod tests {
                     Values::column("run", "y"),
                 ))
                 .with_band(Some(-1.0), None, "normal", Tone::Good),
-        ));
+        )));
         s.push(Block::Table(Table {
             caption: None,
             header: vec!["a".into()],

@@ -129,10 +129,7 @@ var OsteosimPlots = (function () {
       width: width,
       height: HEIGHT,
       scales: { x: { time: false }, y: yScale },
-      axes: [
-        { label: title(plot.x), stroke: "#222", grid: { stroke: "#e4e4e4" } },
-        { label: title(plot.y), stroke: "#222", grid: { stroke: "#e4e4e4" }, size: 64 }
-      ],
+      axes: [axis(plot.x, {}), axis(plot.y, { size: 64 })],
       series: series,
       bands: bands,
       legend: { show: true },
@@ -142,6 +139,36 @@ var OsteosimPlots = (function () {
         draw: [function (u) { marks(u, plot); }]
       }
     };
+  }
+
+  var WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+  function axis(a, extra) {
+    var out = { label: title(a), stroke: "#222", grid: { stroke: "#e4e4e4" } };
+    if (a.whole) {
+      out.incrs = WHOLE;
+    }
+    Object.keys(extra).forEach(function (k) { out[k] = extra[k]; });
+    return out;
+  }
+
+  // The ribbons' bounds are series of their own for uPlot; their legend entries say nothing
+  // the shading does not.
+  function hideBoundsInLegend(u, plot) {
+    var bounds = {};
+    plot.series.forEach(function (s) {
+      if (s.ribbon) {
+        bounds[s.label + " lower"] = true;
+        bounds[s.label + " upper"] = true;
+      }
+    });
+    var rows = u.root.querySelectorAll(".u-legend tr");
+    for (var i = 0; i < rows.length; i++) {
+      var label = rows[i].querySelector(".u-label");
+      if (label && bounds[label.textContent.replace(/:$/, "")]) {
+        rows[i].style.display = "none";
+      }
+    }
   }
 
   function background(u, plot) {
@@ -199,6 +226,7 @@ var OsteosimPlots = (function () {
     var data = tables.length ? uPlot.join(tables) : [[]];
     el.textContent = "";
     var u = new uPlot(options(plot, widthOf(el), tables), data, el);
+    hideBoundsInLegend(u, plot);
     u.osteosimPoints = tables.reduce(function (n, t) { return n + t[0].length; }, 0);
     return u;
   }

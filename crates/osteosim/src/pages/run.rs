@@ -272,7 +272,7 @@ pub fn report(
                              reference in the model have no T-score column.",
                         );
                 }
-                section.push(Block::Plot(p));
+                section.push(Block::Plot(Box::new(p)));
             }
         }
         if !section.is_empty() {
@@ -306,7 +306,7 @@ pub fn report(
                 .map_or("other", |l| l.name.as_str())
                 .to_string();
             for p in plots_by_unit(model, &format!("Layer {name}"), "value", &cols, &mut taken) {
-                section.push(Block::Plot(p));
+                section.push(Block::Plot(Box::new(p)));
             }
         }
         report.sections.push(section);
@@ -440,7 +440,7 @@ fn treatments(
         for mut p in plots_by_unit(model, drug, "level", &chosen, taken) {
             p.marks = marks.clone();
             p.spans = spans.clone();
-            section.push(Block::Plot(p));
+            section.push(Block::Plot(Box::new(p)));
         }
     }
     section
