@@ -83,7 +83,7 @@ enum Command {
         out: PathBuf,
     },
     /// Run a virtual trial: every subject of a drawn population in every arm. Writes
-    /// DIR/subjects.parquet, arms.csv, events.csv, population.csv and summary.json.
+    /// DIR/subjects.parquet, arms.csv, events.csv, population.csv, summary.json and report.html.
     Trial {
         /// Virtual trial file (TOML); see docs/trials.md.
         #[arg(value_name = "TRIAL.toml")]

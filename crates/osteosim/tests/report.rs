@@ -310,3 +310,130 @@ fn the_validation_report_shows_each_target_against_its_band_and_the_time_course(
     let at_three = ys.last().and_then(Value::as_f64).unwrap();
     assert!((3.5..=6.5).contains(&at_three), "{at_three}");
 }
+
+const TRIAL: &str = r#"[population]
+size = 40
+seed = 5
+species = "human"
+sex = "female"
+age_years = { mean = 70.0, sd = 6.0, min = 60.0, max = 85.0 }
+menopause_age_years = { mean = 51.0, sd = 2.0, min = 44.0, max = 58.0 }
+[population.variability]
+osteoclast_apoptosis_rate = 0.2
+
+[[arm]]
+name = "placebo"
+[[arm]]
+name = "zoledronic_acid"
+[[arm.treatment]]
+drug = "zoledronic_acid"
+dose_mg = 5.0
+every_days = 365.25
+
+[simulation]
+duration_days = 730.0
+output_every_days = 30.0
+"#;
+
+#[test]
+fn the_trial_report_draws_arms_csv_and_the_events_of_events_csv() {
+    let dir = TempDir::new("trial");
+    let file = dir.0.join("trial.toml");
+    fs::write(&file, TRIAL).expect("write trial");
+    let out = dir.0.join("out");
+    let r = Command::new(BIN)
+        .arg("trial")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run osteosim trial");
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let html = fs::read_to_string(out.join("report.html")).expect("report.html");
+    let data = osteosim_report::embedded_data(&html).expect("data");
+
+    // Per arm: mean, p5 and p95 of ctx_ng_ml exactly as arms.csv has them.
+    let arms = fs::read_to_string(out.join("arms.csv")).expect("arms.csv");
+    for arm in ["placebo", "zoledronic_acid"] {
+        let rows: Vec<Vec<&str>> = arms
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| f[0] == arm && f[2] == "ctx_ng_ml")
+            .collect();
+        assert!(!rows.is_empty());
+        let d = &data["datasets"][format!("arm {arm}")]["columns"];
+        let col = |name: &str| -> Vec<f64> {
+            d.as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .unwrap_or_else(|| panic!("no column {name}"))["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        };
+        for (k, field) in [
+            ("day", 1),
+            ("ctx_ng_ml_mean", 3),
+            ("ctx_ng_ml_p5", 5),
+            ("ctx_ng_ml_p95", 7),
+        ] {
+            let drawn = col(k);
+            assert_eq!(drawn.len(), rows.len(), "{arm} {k}");
+            for (x, row) in drawn.iter().zip(&rows) {
+                let expected: f64 = row[field].parse().unwrap();
+                assert!(same(*x, expected), "{arm} {k}: {x} against {expected}");
+            }
+        }
+    }
+    let ctx = plot(&data, "ctx_ng_ml");
+    assert_eq!(ctx["y"]["unit"], "ng/mL");
+    assert!(ctx["series"][0]["ribbon"].is_array(), "a p5-p95 ribbon");
+
+    // Death: every subject who does not die is followed to the end, so one minus the
+    // Kaplan-Meier estimate ends at the share who died.
+    let events = fs::read_to_string(out.join("events.csv")).expect("events.csv");
+    let km = plot(&data, "Cumulative incidence: death");
+    for (k, arm) in ["placebo", "zoledronic_acid"].iter().enumerate() {
+        let (mut n, mut died) = (0.0, 0.0);
+        for f in events.lines().map(|l| l.split(',').collect::<Vec<_>>()) {
+            if f[1] == *arm && f[2] == "death" {
+                n += 1.0;
+                if f[4] == "0" {
+                    died += 1.0;
+                }
+            }
+        }
+        let s = &km["series"][k];
+        assert_eq!(s["label"], *arm);
+        assert_eq!(s["style"], "step");
+        let last = s["y"]["values"].as_array().unwrap().last().unwrap();
+        // A product of Kaplan-Meier factors: equal up to rounding.
+        assert!(
+            (last.as_f64().unwrap() - died / n).abs() < 1e-12,
+            "{arm}: {last} against {died}/{n}"
+        );
+    }
+    assert!(html.contains("relative risk (95% CI)"));
+    assert!(html.contains("ev_cargo_pro_senescence"));
+    assert!(html.contains("ctx_ng_ml (reference)"));
+    let auc = plot(&data, "ROC AUC of each early level");
+    assert_eq!(auc["series"].as_array().map(Vec::len), Some(2));
+    let drawn = plot(&data, "Drawn age_years");
+    let counts: f64 = drawn["series"][0]["y"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .skip(1)
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert_eq!(counts, 40.0, "every subject in the age histogram once");
+}

@@ -143,8 +143,20 @@ var OsteosimPlots = (function () {
 
   var WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
+  // Tick labels: plain for everyday magnitudes, powers of ten for very large or small ones.
+  function ticks(u, splits) {
+    var big = 0;
+    splits.forEach(function (v) { big = Math.max(big, Math.abs(v)); });
+    return splits.map(function (v) {
+      if (v === 0 || (big < 1e5 && big >= 1e-3)) {
+        return Number(v.toPrecision(6)).toLocaleString("en-US");
+      }
+      return v.toExponential(2).replace("e+", "e");
+    });
+  }
+
   function axis(a, extra) {
-    var out = { label: title(a), stroke: "#222", grid: { stroke: "#e4e4e4" } };
+    var out = { label: title(a), stroke: "#222", grid: { stroke: "#e4e4e4" }, values: ticks };
     if (a.whole) {
       out.incrs = WHOLE;
     }

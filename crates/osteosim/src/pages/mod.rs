@@ -3,6 +3,7 @@
 //! `osteosim-report` crate's; this module only chooses what to show.
 
 pub mod run;
+pub mod trial;
 pub mod validate;
 
 use osteosim_engine::Model;
