@@ -12,6 +12,7 @@ mod models;
 mod pages;
 mod params;
 mod run;
+mod serve;
 mod trial;
 mod validate;
 
@@ -99,6 +100,18 @@ enum Command {
         #[arg(long, value_name = "N",
               value_parser = clap::value_parser!(u64).range(1..=osteosim_model::virtual_trial::MAX_THREADS as u64))]
         threads: Option<u64>,
+    },
+    /// Serve a local web page to build scenarios, run and compare them and run small trials.
+    ///
+    /// Listens on 127.0.0.1 (this machine only) unless --host names another address; it has
+    /// no authentication.
+    Serve {
+        /// TCP port (0 picks a free one; the address is printed).
+        #[arg(long, value_name = "N", default_value_t = 8018)]
+        port: u16,
+        /// IP address to listen on; anything but a loopback address serves other machines.
+        #[arg(long, value_name = "H", default_value = "127.0.0.1")]
+        host: String,
     },
     /// Load and check a model directory (the built-in model when omitted).
     Check {
@@ -207,6 +220,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             threads.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         ),
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
+        Command::Serve { port, host } => serve::serve(&host, port),
         Command::Validate { target, model, out } => {
             let loaded = LoadedModel::from_option(model.as_deref())?;
             validate::validate(&loaded, target.as_deref(), &out)

@@ -520,6 +520,18 @@ impl Report {
         Ok(())
     }
 
+    /// The data a page embeds (`datasets` and `plots`), for pages that draw the plots of a
+    /// report themselves with [`PLOTS_JS`].
+    pub fn data(&self) -> Result<Value, ReportError> {
+        self.check()?;
+        let embedded = Embedded {
+            datasets: &self.datasets,
+            plots: self.plots().collect(),
+        };
+        // Serialising plain structs of strings and numbers cannot fail.
+        Ok(serde_json::to_value(&embedded).unwrap_or(Value::Null))
+    }
+
     /// The whole page.
     pub fn render(&self) -> Result<String, ReportError> {
         self.check()?;

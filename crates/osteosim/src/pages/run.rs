@@ -207,7 +207,7 @@ fn plots_by_unit(
         .collect()
 }
 
-/// The run's report: `table` is exactly what `timeseries.csv` holds, `summary` what
+/// The run's report page: `table` is exactly what `timeseries.csv` holds, `summary` what
 /// `summary.json` holds.
 pub fn report(
     model: &Model,
@@ -216,6 +216,17 @@ pub fn report(
     table: &Table,
     summary: &Value,
 ) -> Result<String, ReportError> {
+    build(model, scenario, label, table, summary).render()
+}
+
+/// The run's report, to render or to hand its data to a page.
+pub fn build(
+    model: &Model,
+    scenario: &Scenario,
+    label: &str,
+    table: &Table,
+    summary: &Value,
+) -> Report {
     let mut report = Report::new(
         &format!("osteosim run: {label}"),
         &format!(
@@ -331,7 +342,7 @@ pub fn report(
         table.columns.len()
     )));
     report.sections.push(run);
-    report.render()
+    report
 }
 
 /// Drug concentrations with their doses marked, one plot per drug given.

@@ -172,8 +172,16 @@ fn ci_text(v: &Value, key: &str, lo: &str, hi: &str) -> String {
     }
 }
 
-/// The report of the trial whose outputs are in `dir`.
+/// The report page of the trial whose outputs are in `dir`.
 pub fn report(model: &Model, label: &str, dir: &Path) -> Result<String, String> {
+    build(model, label, dir)?
+        .render()
+        .map_err(|e| e.to_string())
+}
+
+/// The report of the trial whose outputs are in `dir`, to render or to hand its data to a
+/// page.
+pub fn build(model: &Model, label: &str, dir: &Path) -> Result<Report, String> {
     let summary: Value = serde_json::from_str(&read(dir, "summary.json")?)
         .map_err(|e| format!("summary.json: {e}"))?;
     let rows = arm_rows(&read(dir, "arms.csv")?)?;
@@ -412,7 +420,7 @@ pub fn report(model: &Model, label: &str, dir: &Path) -> Result<String, String> 
         .unwrap_or_default(),
     });
     report.sections.push(about);
-    report.render().map_err(|e| e.to_string())
+    Ok(report)
 }
 
 /// How well each early level predicts fast bone loss and fast ageing, against CTX.
