@@ -80,7 +80,7 @@ pub const LIMITS: Limits = Limits {
     trial_subjects: 2_000,
     trial_arms: 4,
     trial_days: 10.0 * 365.25,
-    run_queue: 16,
+    run_queue: 256,
     run_workers: 2,
     trial_queue: 2,
     kept_runs: 32,
