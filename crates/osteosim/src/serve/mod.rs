@@ -155,14 +155,37 @@ pub fn serve(host: &str, port: u16) -> Result<(), Failure> {
         let work = state.work.clone();
         // The first line on stdout says where to go (tests read it).
         println!("osteosim serve: listening on http://{address}/ (Ctrl-C stops)");
+        // Tests and scripts read that line through a pipe: hand it over now.
+        let _ = std::io::Write::flush(&mut std::io::stdout());
         let served = axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stopped())
             .await;
         let _ = std::fs::remove_dir_all(&work);
         served.map_err(|e| Failure::run_failed(format!("the server stopped: {e}")))
     })
+}
+
+/// Ctrl-C, or SIGTERM where there is one: the server then stops and removes its directory.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn new_state() -> Result<Shared, Failure> {
