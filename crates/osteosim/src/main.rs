@@ -9,8 +9,10 @@ mod drugs;
 mod export;
 mod failure;
 mod models;
+mod pages;
 mod params;
 mod run;
+mod serve;
 mod trial;
 mod validate;
 
@@ -33,7 +35,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Simulate one subject and write DIR/timeseries.csv and DIR/summary.json.
+    /// Simulate one subject and write DIR/timeseries.csv, DIR/summary.json and DIR/report.html.
     ///
     /// Without a scenario file, runs the built-in default: a 45-year-old woman, natural
     /// menopause at 51, 30 years. Outputs are written whole or not at all.
@@ -44,7 +46,7 @@ enum Command {
         /// Model directory (model.toml and its layer files) instead of the built-in model.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
-        /// Directory for timeseries.csv and summary.json (created if missing).
+        /// Directory for timeseries.csv, summary.json and report.html (created if missing).
         #[arg(long, value_name = "DIR", default_value = "out")]
         out: PathBuf,
     },
@@ -68,7 +70,8 @@ enum Command {
         model: Option<PathBuf>,
     },
     /// Run the validation suite: every published target against the built-in model (or an
-    /// edited one). Prints target, model value, band and verdict, and writes DIR/validation.md.
+    /// edited one). Prints target, model value, band and verdict, and writes DIR/validation.md
+    /// and DIR/report.html.
     Validate {
         /// Only this target (e.g. B1).
         #[arg(value_name = "TARGET")]
@@ -76,12 +79,12 @@ enum Command {
         /// Model directory instead of the built-in model.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
-        /// Directory for validation.md (created if missing).
+        /// Directory for validation.md and report.html (created if missing).
         #[arg(long, value_name = "DIR", default_value = "out")]
         out: PathBuf,
     },
     /// Run a virtual trial: every subject of a drawn population in every arm. Writes
-    /// DIR/subjects.parquet, arms.csv, events.csv, population.csv and summary.json.
+    /// DIR/subjects.parquet, arms.csv, events.csv, population.csv, summary.json and report.html.
     Trial {
         /// Virtual trial file (TOML); see docs/trials.md.
         #[arg(value_name = "TRIAL.toml")]
@@ -97,6 +100,18 @@ enum Command {
         #[arg(long, value_name = "N",
               value_parser = clap::value_parser!(u64).range(1..=osteosim_model::virtual_trial::MAX_THREADS as u64))]
         threads: Option<u64>,
+    },
+    /// Serve a local web page to build scenarios, run and compare them and run small trials.
+    ///
+    /// Listens on 127.0.0.1 (this machine only) unless --host names another address; it has
+    /// no authentication.
+    Serve {
+        /// TCP port (0 picks a free one; the address is printed).
+        #[arg(long, value_name = "N", default_value_t = 8018)]
+        port: u16,
+        /// IP address to listen on; anything but a loopback address serves other machines.
+        #[arg(long, value_name = "H", default_value = "127.0.0.1")]
+        host: String,
     },
     /// Load and check a model directory (the built-in model when omitted).
     Check {
@@ -210,6 +225,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             threads.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         ),
         Command::Check { model_dir } => check::check(model_dir.as_deref()),
+        Command::Serve { port, host } => serve::serve(&host, port),
         Command::Validate { target, model, out } => {
             let loaded = LoadedModel::from_option(model.as_deref())?;
             validate::validate(&loaded, target.as_deref(), &out)

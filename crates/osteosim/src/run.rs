@@ -1,5 +1,5 @@
 //! `osteosim run [SCENARIO.toml] [--model DIR] [--out DIR]`: simulate one subject and write
-//! `timeseries.csv` and `summary.json`, both or neither.
+//! `timeseries.csv`, `summary.json` and `report.html`, all or none.
 
 use std::path::Path;
 use std::time::Instant;
@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::failure::{note, print, Failure};
 use crate::models::LoadedModel;
+use crate::pages;
 
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
 pub const SUMMARY_FILE: &str = "summary.json";
@@ -88,9 +89,13 @@ pub fn run(
         .map_err(|e| Failure::run_failed(format!("cannot encode {SUMMARY_FILE}: {e}")))?;
     json.push(b'\n');
 
+    let html = pages::run::report(model, &scenario, &label, &output.table, &summary)
+        .map_err(|e| Failure::run_failed(format!("cannot draw {}: {e}", pages::REPORT_FILE)))?;
+
     let files = [
         (TIMESERIES_FILE, output.table.to_csv()),
         (SUMMARY_FILE, json),
+        (pages::REPORT_FILE, html.into_bytes()),
     ];
     // The directory is created (and locked) only now that there is something to write; a
     // failure removes it again when it was new, and leaves earlier outputs as they were.
@@ -104,6 +109,10 @@ pub fn run(
         out.join(TIMESERIES_FILE).display()
     );
     report.push_str(&format!("wrote {}\n", out.join(SUMMARY_FILE).display()));
+    report.push_str(&format!(
+        "wrote {}\n",
+        out.join(pages::REPORT_FILE).display()
+    ));
     report.push_str(&format!(
         "wall time {:.3} s\n",
         started.elapsed().as_secs_f64()

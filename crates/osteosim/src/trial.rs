@@ -1,5 +1,6 @@
 //! `osteosim trial TRIAL.toml --out DIR [--resume] [--threads N]`: run a virtual trial and
-//! write `subjects.parquet`, `arms.csv`, `events.csv`, `population.csv` and `summary.json`.
+//! write `subjects.parquet`, `arms.csv`, `events.csv`, `population.csv` and `summary.json`,
+//! then `report.html`, drawn from them.
 
 use std::path::Path;
 use std::time::Instant;
@@ -7,7 +8,10 @@ use std::time::Instant;
 use osteosim_model::builtin;
 use osteosim_model::virtual_trial::{self, Finished, TrialOptions};
 
+use osteosim_engine::output::write_all_or_nothing;
+
 use crate::failure::{print, Failure};
+use crate::pages;
 
 pub fn trial(file: &Path, out: &Path, resume: bool, threads: Option<usize>) -> Result<(), Failure> {
     let started = Instant::now();
@@ -47,6 +51,16 @@ pub fn trial(file: &Path, out: &Path, resume: bool, threads: Option<usize>) -> R
             for f in files {
                 report.push_str(&format!("wrote {}\n", f.display()));
             }
+            let html = pages::trial::report(builtin::model(), &label, out).map_err(|e| {
+                Failure::run_failed(format!("cannot draw {}: {e}", pages::REPORT_FILE))
+            })?;
+            write_all_or_nothing(out, &[(pages::REPORT_FILE, html.into_bytes())]).map_err(|e| {
+                Failure::bad_input(format!("cannot write {}: {e}", pages::REPORT_FILE))
+            })?;
+            report.push_str(&format!(
+                "wrote {}\n",
+                out.join(pages::REPORT_FILE).display()
+            ));
         }
         Finished::Stopped {
             committed_chunks,

@@ -270,7 +270,7 @@ fn default_run_writes_both_files() {
     assert_eq!(summary["model"]["evaluator"], "native");
     // Nothing else in the output directory: no temporary files left behind.
     let names: Vec<String> = snapshot(&tmp.join("out")).into_keys().collect();
-    assert_eq!(names, ["summary.json", "timeseries.csv"]);
+    assert_eq!(names, ["report.html", "summary.json", "timeseries.csv"]);
 }
 
 #[test]
@@ -466,7 +466,7 @@ fn a_failing_run_leaves_earlier_outputs_untouched() {
     let good = short_scenario(&tmp, "");
     osteosim(&["run", s(&good), "--out", "out"], tmp.path()).assert_code(0);
     let before = snapshot(&tmp.join("out"));
-    assert_eq!(before.len(), 2);
+    assert_eq!(before.len(), 3);
 
     // A bad scenario (exit 2).
     let bad = tmp.join("bad.toml");
@@ -855,7 +855,10 @@ fn a_summary_that_cannot_be_written_fails_naming_it_and_keeps_earlier_outputs() 
         before,
         "the earlier timeseries.csv is kept byte for byte"
     );
-    assert_eq!(entry_names(&out), ["summary.json", "timeseries.csv"]);
+    assert_eq!(
+        entry_names(&out),
+        ["report.html", "summary.json", "timeseries.csv"]
+    );
 }
 
 #[test]

@@ -7,12 +7,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_osteosim");
-const OUTPUTS: [&str; 5] = [
+const OUTPUTS: [&str; 6] = [
     "subjects.parquet",
     "arms.csv",
     "events.csv",
     "population.csv",
     "summary.json",
+    "report.html",
 ];
 
 fn temp(name: &str) -> PathBuf {
