@@ -25,7 +25,7 @@ const MAIN_COLUMNS: [&str; 12] = [
     "p1np_ng_ml",
     "estradiol_pg_ml",
     "circulating_evs",
-    "ev_cargo_pro_senescence",
+    "ev_cargo_mir34a",
     "senescent_fraction_systemic",
     "fracture_probability_10y_major",
     "survival_probability",
