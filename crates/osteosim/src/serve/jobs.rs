@@ -96,6 +96,7 @@ pub fn run_trial(job: &TrialJob, text: &str) {
         resume: false,
         stop_after_chunks: None,
         progress: false,
+        ..TrialOptions::default()
     };
     let finished = virtual_trial::run(
         builtin::model(),
