@@ -422,7 +422,7 @@ fn the_trial_report_draws_arms_csv_and_the_events_of_events_csv() {
         );
     }
     assert!(html.contains("relative risk (95% CI)"));
-    assert!(html.contains("ev_cargo_pro_senescence"));
+    assert!(html.contains("ev_cargo_mir34a"));
     assert!(html.contains("ctx_ng_ml (reference)"));
     let auc = plot(&data, "ROC AUC of each early level");
     assert_eq!(auc["series"].as_array().map(Vec::len), Some(2));
